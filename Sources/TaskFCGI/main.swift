@@ -1,0 +1,4 @@
+import Foundation
+import TaskFCGIKit
+
+exit(Worker.main(CommandLine.arguments))

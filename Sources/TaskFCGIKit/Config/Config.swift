@@ -1,0 +1,159 @@
+import Foundation
+
+/// Where the FastCGI responder listens.
+public enum ListenAddress: Equatable, Sendable, CustomStringConvertible {
+    /// A unix socket at this absolute path, created by the worker with mode 0660.
+    case unix(path: String)
+    /// A TCP port on an IPv4 address (loopback unless configured otherwise).
+    case tcp(host: String, port: UInt16)
+    /// A socket handed over by spawn-fcgi (fd 0) or systemd (`LISTEN_FDS`, fd 3).
+    case inherited
+
+    public var description: String {
+        switch self {
+        case .unix(let path): return "unix:\(path)"
+        case .tcp(let host, let port): return "\(host):\(port)"
+        case .inherited: return "inherited socket"
+        }
+    }
+}
+
+/// How often a job runs and whether at all.
+public struct JobSettings: Equatable, Sendable {
+    public var enabled: Bool
+    /// The longest the job waits between runs.
+    public var interval: Interval
+}
+
+/// The whole configuration: one file read by both halves of the worker.
+public struct Config: Sendable {
+    /// The config file itself (absolute), named in every error.
+    public var file: String
+    /// The SQLite location handed to `sqlite3_open_v2`; relative paths made absolute.
+    public var connectionString: String
+    /// The shared log's absolute path, or `-` for stderr.
+    public var logPath: String
+    public var listen: ListenAddress
+    /// Request threads.
+    public var threads: Int
+    /// The zone due dates are entered and shown in.
+    public var zone: Zone
+    public var logLevel: LogLevel
+    /// Largest request body accepted; larger ones get 413 unread.
+    public var maxBodyBytes: Int
+    /// How long a statement waits for another writer before giving up (then 503).
+    public var busyTimeout: Interval
+    public var completeDueTasks: JobSettings
+    public var purgeCompletedTasks: JobSettings
+    /// How long completed tasks are kept before the purge job deletes them.
+    public var purgeRetain: Interval
+
+    /// Keys accepted at the top level (anything else is refused by name).
+    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
+                       "maxBodyBytes", "busyTimeout", "jobs"]
+    static let jobNames = ["completeDueTasks", "purgeCompletedTasks"]
+
+    /// The folder relative paths in the file are resolved against.
+    public var folder: String { (file as NSString).deletingLastPathComponent }
+}
+
+extension Config {
+    /// Reads and validates the config file at `path` (relative paths resolve against the working folder).
+    /// Does not touch the database or the log; `Startup` opens those and reports their errors the same way.
+    public static func load(path: String, cores: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Config {
+        let file = absolute(path, from: FileManager.default.currentDirectoryPath)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read (permissions?)" : "does not exist"
+            throw ConfigError(file: file, key: nil, problem: "the config file \(reason)")
+        }
+        let document: JSONValue
+        do { document = try JSONValue.parse(data) } catch {
+            throw ConfigError(file: file, key: nil, problem: "is not valid JSON: \(describe(error))")
+        }
+        return try parse(document, file: file, cores: cores)
+    }
+
+    static func parse(_ document: JSONValue, file: String, cores: Int) throws -> Config {
+        let root = try ConfigReader(document, file: file, path: "", allowed: keys)
+        let folder = (file as NSString).deletingLastPathComponent
+
+        let connection = try root.requiredString("connectionString")
+        let logPath = try root.requiredString("logPath")
+        let zone = try root.string("timeZone").map { name in
+            guard let zone = Zone(identifier: name) else {
+                throw root.error("timeZone", "\"\(name)\" is not a known IANA time zone (e.g. Europe/Berlin, UTC)")
+            }
+            return zone
+        } ?? Zone.current
+        let level = try root.string("logLevel").map { name in
+            guard let level = LogLevel(name: name) else {
+                throw root.error("logLevel", "\"\(name)\" is not one of debug, info, warning, error")
+            }
+            return level
+        } ?? .info
+
+        let jobs = try root.object("jobs", allowed: jobNames)
+        let complete = try jobSettings(jobs, "completeDueTasks", interval: .minutes(5))
+        let purge = try jobSettings(jobs, "purgeCompletedTasks", interval: .days(1), extra: ["retain"])
+        let retain = try jobs?.object("purgeCompletedTasks", allowed: ["interval", "enabled", "retain"])?
+            .interval("retain") ?? .days(30)
+
+        return Config(
+            file: file,
+            connectionString: resolveDatabase(connection, from: folder),
+            logPath: logPath == "-" ? "-" : absolute(logPath, from: folder),
+            listen: try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited,
+            threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
+            zone: zone,
+            logLevel: level,
+            maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
+            busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
+            completeDueTasks: complete,
+            purgeCompletedTasks: purge,
+            purgeRetain: retain)
+    }
+
+    private static func jobSettings(_ jobs: ConfigReader?, _ name: String, interval: Interval,
+                                    extra: [String] = []) throws -> JobSettings {
+        let job = try jobs?.object(name, allowed: ["interval", "enabled"] + extra)
+        return JobSettings(enabled: try job?.bool("enabled") ?? true, interval: try job?.interval("interval") ?? interval)
+    }
+
+    private static func listenAddress(_ text: String, folder: String, root: ConfigReader) throws -> ListenAddress {
+        if let colon = text.lastIndex(of: ":"), !text.contains("/") {
+            let host = String(text[..<colon]), portText = text[text.index(after: colon)...]
+            var address = in_addr()
+            guard inet_pton(AF_INET, host, &address) == 1 else {
+                throw root.error("listen", "\"\(host)\" is not an IPv4 address; use 127.0.0.1:PORT or a unix socket path")
+            }
+            guard let port = UInt16(portText), port > 0 else {
+                throw root.error("listen", "\"\(portText)\" is not a port number (1…65535)")
+            }
+            return .tcp(host: host, port: port)
+        }
+        let path = absolute(text, from: folder)
+        // sockaddr_un holds 108 bytes including the terminating NUL.
+        guard path.utf8.count < 108 else {
+            throw root.error("listen", "the socket path is \(path.utf8.count) bytes long; unix sockets allow at most 107")
+        }
+        return .unix(path: path)
+    }
+
+    /// A plain relative path is made absolute against the config's folder; URIs and `:memory:` pass as-is.
+    static func resolveDatabase(_ text: String, from folder: String) -> String {
+        if text.hasPrefix("file:") || text == ":memory:" { return text }
+        return absolute(text, from: folder)
+    }
+
+    static func absolute(_ path: String, from folder: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
+
+    private static func describe(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
+        }
+        return "\(error)"
+    }
+}

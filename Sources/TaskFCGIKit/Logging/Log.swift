@@ -1,0 +1,126 @@
+import Glibc
+import Synchronization
+
+/// How much the log says.
+public enum LogLevel: Int, Comparable, Sendable {
+    case debug, info, warning, error
+
+    public init?(name: String) {
+        switch name {
+        case "debug": self = .debug
+        case "info": self = .info
+        case "warning": self = .warning
+        case "error": self = .error
+        default: return nil
+        }
+    }
+
+    /// Padded to five characters so the columns line up under `tail -f`.
+    var label: String {
+        switch self {
+        case .debug: return "DEBUG"
+        case .info: return "INFO "
+        case .warning: return "WARN "
+        case .error: return "ERROR"
+        }
+    }
+
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The one log file both halves of the worker write: one line per event, each line a single
+/// `write(2)` on an `O_APPEND` descriptor, so lines from many threads never interleave.
+public final class Log: Sendable {
+    /// The file's path, or `-` for stderr.
+    public let path: String
+    public let level: LogLevel
+    private let clock: any WallClock
+    private struct State { var fd: Int32; var warned = false }
+    private let state: Mutex<State>
+
+    /// Opens (creating if needed) the log at `path`; throws a message naming the problem.
+    public init(path: String, level: LogLevel, clock: any WallClock = SystemClock()) throws {
+        self.path = path
+        self.level = level
+        self.clock = clock
+        state = Mutex(State(fd: try Log.open(path)))
+    }
+
+    deinit {
+        state.withLock { if $0.fd > 2 { close($0.fd) } }
+    }
+
+    /// Why the log cannot be opened.
+    public struct OpenError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private static func open(_ path: String) throws -> Int32 {
+        if path == "-" { return STDERR_FILENO }
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw OpenError(description: "cannot open \(path) for appending: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    public func debug(_ tag: String, _ message: @autoclosure () -> String) { write(.debug, tag, message) }
+    public func info(_ tag: String, _ message: @autoclosure () -> String) { write(.info, tag, message) }
+    public func warning(_ tag: String, _ message: @autoclosure () -> String) { write(.warning, tag, message) }
+    public func error(_ tag: String, _ message: @autoclosure () -> String) { write(.error, tag, message) }
+
+    /// Whether a line at `level` would be written (to skip building expensive messages).
+    public func enabled(_ level: LogLevel) -> Bool { level >= self.level }
+
+    private func write(_ level: LogLevel, _ tag: String, _ message: () -> String) {
+        guard level >= self.level else { return }
+        var line = "\(clock.now()) \(level.label) [\(tag)] \(message())"
+        // A message never spans lines: a newline inside it would let input forge log lines.
+        if line.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
+            line = String(line.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
+        }
+        line += "\n"
+        state.withLock { state in
+            let failure = line.withUTF8 { Log.writeAll(state.fd, $0.baseAddress!, $0.count) }
+            if let failure { Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
+        }
+    }
+
+    /// Reopens the file at the same path (after logrotate moved it) and says so in the new file.
+    /// On failure the old descriptor is kept and the reason returned.
+    @discardableResult
+    public func reopen(reason: String) -> String? {
+        guard path != "-" else { return nil }
+        let failure: String? = state.withLock { state in
+            do {
+                let fd = try Log.open(path)
+                close(state.fd)
+                state.fd = fd
+                state.warned = false
+                return nil
+            } catch {
+                Log.warnOnce(&state, "taskfcgi: \(error); still writing to the old file\n")
+                return "\(error)"
+            }
+        }
+        if failure == nil { info("log", "reopened \(path) (\(reason))") }
+        return failure
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> String? {
+        var offset = 0
+        while offset < count {
+            let written = Glibc.write(fd, bytes + offset, count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return String(cString: strerror(errno))
+            }
+            offset += written
+        }
+        return nil
+    }
+
+    private static func warnOnce(_ state: inout State, _ message: String) {
+        guard !state.warned else { return }
+        state.warned = true
+        _ = message.withCString { Glibc.write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// What the worker needs once the config has been validated: the log and a migrated database.
+public struct Environment: Sendable {
+    public let config: Config
+    public let log: Log
+
+    /// Opens a new connection for one thread, as every thread does (none is shared).
+    public func openConnection() throws -> Connection {
+        try Connection(location: config.connectionString,
+                       busyTimeoutMilliseconds: Int32(clamping: config.busyTimeout.milliseconds))
+    }
+
+    /// A store on a new connection.
+    public func openStore() throws -> SQLiteTaskStore { SQLiteTaskStore(try openConnection()) }
+}
+
+/// Everything validated before the worker starts, each failure reported as a `ConfigError` (exit 78).
+public enum Startup {
+    /// Loads the config, opens the log and opens and migrates the database.
+    public static func prepare(configPath: String, clock: any WallClock = SystemClock()) throws -> Environment {
+        let config = try Config.load(path: configPath)
+        let log: Log
+        do { log = try Log(path: config.logPath, level: config.logLevel, clock: clock) } catch {
+            throw ConfigError(file: config.file, key: "logPath", problem: "\(error)")
+        }
+        let environment = Environment(config: config, log: log)
+        do {
+            let db = try environment.openConnection()
+            let ran = try Schema.migrate(db, now: clock.now())
+            for name in ran { log.info("db", "applied migration \(name)") }
+        } catch {
+            throw ConfigError(file: config.file, key: "connectionString",
+                              problem: "cannot open the database \(config.connectionString): \(error)")
+        }
+        return environment
+    }
+}

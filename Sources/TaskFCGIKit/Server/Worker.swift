@@ -1,0 +1,70 @@
+import Foundation
+
+/// The process: parse the command line, validate, start the threads, take signals, stop cleanly.
+public enum Worker {
+    /// Runs the worker and returns its exit code.
+    public static func main(_ arguments: [String]) -> Int32 {
+        let command: Command
+        do { command = try Options.parse(arguments, environment: ProcessInfo.processInfo.environment) } catch {
+            printError("taskfcgi: \(error)\n\(Options.usage)")
+            return 64
+        }
+        switch command {
+        case .version:
+            print("taskfcgi \(Options.version)")
+            return 0
+        case .help:
+            print(Options.usage)
+            return 0
+        case .checkConfig(let path):
+            guard let environment = prepare(path) else { return ConfigError.exitCode }
+            print("taskfcgi: the configuration file \(environment.config.file) syntax is ok; database and log open")
+            return 0
+        case .run(let path):
+            // FastCGI's own set-up and the signal mask must precede every thread.
+            Signals.blockForThreads()
+            guard let environment = prepare(path) else { return ConfigError.exitCode }
+            return serve(environment)
+        }
+    }
+
+    private static func prepare(_ path: String) -> Environment? {
+        do { return try Startup.prepare(configPath: path) } catch {
+            printError("taskfcgi: \(error)")
+            return nil
+        }
+    }
+
+    private static func serve(_ environment: Environment) -> Int32 {
+        let log = environment.log
+        let config = environment.config
+        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log) { try environment.openStore() }
+        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), config \(config.file), database \(config.connectionString), time zone \(config.zone.identifier))")
+        runner.start()
+
+        while true {
+            let signal = Signals.wait()
+            if signal == SIGHUP || signal == SIGUSR1 {
+                log.reopen(reason: Signals.name(signal))
+                continue
+            }
+            log.info("main", "\(Signals.name(signal)) received: stopping")
+            break
+        }
+        if !runner.stop(timeout: 8) { log.warning("main", "the job thread did not stop within 8 s") }
+        checkpoint(environment)
+        log.info("main", "stopped")
+        return 0
+    }
+
+    /// Folds the WAL back into the database file so a stopped worker leaves one self-contained file.
+    private static func checkpoint(_ environment: Environment) {
+        do { try environment.openConnection().execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
+            environment.log.warning("db", "WAL checkpoint at exit failed: \(error)")
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

@@ -1,0 +1,72 @@
+/// A named, append-only schema step. Never edit a released migration: add a new one.
+public struct Migration: Sendable {
+    public let name: String
+    public let sql: String
+}
+
+/// The schema, as the ordered list of migrations that build it.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(name: "001-create-tasks", sql: """
+            CREATE TABLE tasks (
+                id          INTEGER PRIMARY KEY,
+                title       TEXT    NOT NULL,
+                due_at      INTEGER NOT NULL,            -- Unix milliseconds, UTC
+                completed   INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),
+                action_at   INTEGER,                     -- when the job completed it
+                created_at  INTEGER NOT NULL,
+                CHECK ((completed = 0) = (action_at IS NULL))
+            );
+            -- Pending and completed lists, the earliest pending due date, and the sweep's
+            -- `completed = 0 AND due_at <= now` all walk this index: O(due), not O(all tasks).
+            CREATE INDEX tasks_by_state_due ON tasks (completed, due_at, id);
+            -- The "all" list, ordered by due date.
+            CREATE INDEX tasks_by_due ON tasks (due_at, id);
+            """),
+        Migration(name: "002-create-job-runs", sql: """
+            CREATE TABLE job_runs (
+                id           INTEGER PRIMARY KEY,
+                job          TEXT    NOT NULL,
+                started_at   INTEGER NOT NULL,           -- Unix milliseconds, UTC
+                duration_us  INTEGER NOT NULL,
+                affected     INTEGER NOT NULL,
+                error        TEXT
+            );
+            CREATE INDEX job_runs_by_job ON job_runs (job, id);
+            """),
+    ]
+
+    /// Why a database cannot be used with this build.
+    public struct TooNew: Error, CustomStringConvertible {
+        public let unknown: [String]
+        public var description: String {
+            "the database was migrated by a newer taskfcgi (unknown migrations: \(unknown.joined(separator: ", "))); run that version or restore a backup"
+        }
+    }
+
+    /// Applies every migration not yet recorded, each in its own transaction; returns their names.
+    @discardableResult
+    public static func migrate(_ db: Connection, now: Instant) throws -> [String] {
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)
+            """)
+        let applied = Set(try db.rows("SELECT name FROM schema_migrations") { $0.text(0) })
+        let known = Set(migrations.map(\.name))
+        let unknown = applied.subtracting(known).sorted()
+        guard unknown.isEmpty else { throw TooNew(unknown: unknown) }
+        var ran: [String] = []
+        for migration in migrations where !applied.contains(migration.name) {
+            try db.transaction {
+                // Another process may have run it between our read and our write lock.
+                let done = try db.firstRow("SELECT 1 FROM schema_migrations WHERE name = ?", .text(migration.name)) { _ in true }
+                guard done == nil else { return }
+                try db.execute(migration.sql)
+                try db.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                           .text(migration.name), .int(now.milliseconds))
+                ran.append(migration.name)
+            }
+        }
+        return ran
+    }
+}

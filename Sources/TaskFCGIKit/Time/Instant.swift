@@ -1,0 +1,77 @@
+import Glibc
+
+/// A point in time as Unix milliseconds (UTC): how instants are stored and compared everywhere.
+public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var milliseconds: Int64
+
+    /// The instant `milliseconds` after the Unix epoch.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// The instant `amount` later (earlier when negative).
+    public func adding(_ amount: Interval) -> Instant {
+        Instant(milliseconds: milliseconds.addingReportingOverflow(amount.milliseconds).partialValue)
+    }
+
+    /// How long from `earlier` to this instant.
+    public func since(_ earlier: Instant) -> Interval { Interval(milliseconds: milliseconds - earlier.milliseconds) }
+
+    public static func < (a: Instant, b: Instant) -> Bool { a.milliseconds < b.milliseconds }
+
+    /// ISO 8601 in UTC with milliseconds, e.g. `2026-11-24T20:31:02.123Z`.
+    public var description: String { UTCText.iso8601(self) }
+}
+
+/// Where the current time comes from; tests inject their own.
+public protocol WallClock: Sendable {
+    /// The current wall-clock time.
+    func now() -> Instant
+}
+
+/// The system's real-time clock.
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Instant {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Instant(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
+    }
+}
+
+/// Monotonic microseconds, for measuring how long something took.
+public func monotonicMicroseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+}
+
+/// UTC timestamps formatted by hand: no formatter objects on the log's hot path.
+enum UTCText {
+    static func iso8601(_ instant: Instant) -> String {
+        var seconds = time_t(instant.milliseconds.floorDiv(1000))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var out = ""
+        out.reserveCapacity(24)
+        out += pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
+        out += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
+        out += "." + pad(Int(instant.milliseconds.floorMod(1000)), 3) + "Z"
+        return out
+    }
+
+    static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (instants before 1970 stay correct).
+    func floorDiv(_ divisor: Int64) -> Int64 {
+        let (quotient, remainder) = quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+
+    /// The remainder matching `floorDiv`, always in 0..<divisor.
+    func floorMod(_ divisor: Int64) -> Int64 { self - floorDiv(divisor) * divisor }
+}
