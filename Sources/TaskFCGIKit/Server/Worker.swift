@@ -22,9 +22,15 @@ public enum Worker {
             return 0
         case .run(let path):
             // FastCGI's own set-up and the signal mask must precede every thread.
+            FastCGIServer.initializeLibrary()
             Signals.blockForThreads()
             guard let environment = prepare(path) else { return ConfigError.exitCode }
-            return serve(environment)
+            let listener: Listener
+            do { listener = try Listener(environment.config.listen, environment: ProcessInfo.processInfo.environment) } catch {
+                printError("taskfcgi: \(ConfigError(file: environment.config.file, key: "listen", problem: "\(error)"))")
+                return ConfigError.exitCode
+            }
+            return serve(environment, listener)
         }
     }
 
@@ -35,12 +41,22 @@ public enum Worker {
         }
     }
 
-    private static func serve(_ environment: Environment) -> Int32 {
+    private static func serve(_ environment: Environment, _ listener: Listener) -> Int32 {
         let log = environment.log
         let config = environment.config
-        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log) { try environment.openStore() }
-        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), config \(config.file), database \(config.connectionString), time zone \(config.zone.identifier))")
+        let clock = SystemClock()
+        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock) { try environment.openStore() }
+        let server = FastCGIServer(
+            listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log,
+            stats: ServerStats(threads: config.threads, startedAt: clock.now())
+        ) { _ in
+            let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
+                                     jobs: runner, notifyJobs: { runner.notify() })
+            return App.handler(context)
+        }
+        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")
         runner.start()
+        server.start()
 
         while true {
             let signal = Signals.wait()
@@ -51,7 +67,9 @@ public enum Worker {
             log.info("main", "\(Signals.name(signal)) received: stopping")
             break
         }
-        if !runner.stop(timeout: 8) { log.warning("main", "the job thread did not stop within 8 s") }
+        // Reverse start order: no new requests, finish those in flight, then stop the jobs.
+        if !server.stop(timeout: 6) { log.warning("main", "requests still running after 6 s; exiting anyway") }
+        if !runner.stop(timeout: 3) { log.warning("main", "the job thread did not stop within 3 s") }
         checkpoint(environment)
         log.info("main", "stopped")
         return 0

@@ -22,7 +22,7 @@ public enum DueDate {
     /// as a wall-clock time in `zone`. A time that happens twice (clocks go back) means its earlier
     /// instant; a time that never happens (clocks go forward) is refused.
     public static func parse(_ text: String, in zone: Zone) -> Result<Instant, Problem> {
-        let trimmed = text.trimmingASCIIWhitespace()
+        let trimmed = text.trimmed()
         if trimmed.isEmpty { return .failure(.missing) }
         guard let civil = civilTime(trimmed) else { return .failure(.malformed) }
         guard civil.isValid else { return .failure(.impossibleDate) }
@@ -67,16 +67,5 @@ public enum DueDate {
             }
         }
         return CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-    }
-}
-
-extension String {
-    /// The string without leading and trailing ASCII spaces, tabs and line breaks.
-    func trimmingASCIIWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
     }
 }

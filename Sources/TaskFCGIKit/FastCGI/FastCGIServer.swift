@@ -1,0 +1,187 @@
+import CFastCGI
+import Foundation
+import Synchronization
+
+/// The FastCGI responder on libfcgi: `threads` request threads, each with its own heap-allocated
+/// `FCGX_Request` and its own handler (its own SQLite connection), accepting on one socket with no
+/// accept mutex. Only this file touches libfcgi.
+public final class FastCGIServer: Sendable {
+    /// Turns one request into one response on the calling thread.
+    public typealias Handler = (Request) -> Response
+
+    /// Limits libfcgi does not have.
+    public struct Limits: Sendable {
+        public var maxBodyBytes: Int
+        /// Largest single parameter (a header, the URI).
+        public var maxParamBytes = 16 * 1024
+        /// All parameters together.
+        public var maxParamsTotal = 64 * 1024
+        public init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
+    }
+
+    private let listener: Listener
+    private let threads: Int
+    private let limits: Limits
+    private let log: Log
+    public let stats: ServerStats
+    private let makeHandler: @Sendable (Int) throws -> Handler
+    private let running = Atomic<Int>(0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Must run before any thread starts: libfcgi sets up its globals (and signal handlers) here.
+    public static func initializeLibrary() { FCGX_Init() }
+
+    public init(listener: Listener, threads: Int, limits: Limits, log: Log, stats: ServerStats,
+                makeHandler: @escaping @Sendable (Int) throws -> Handler) {
+        (self.listener, self.threads, self.limits, self.log) = (listener, threads, limits, log)
+        (self.stats, self.makeHandler) = (stats, makeHandler)
+    }
+
+    /// Starts the request threads.
+    public func start() {
+        for index in 0..<threads {
+            running.add(1, ordering: .relaxed)
+            let thread = Thread { [self] in
+                serve(index)
+                if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.signal() }
+            }
+            thread.name = "taskfcgi-http-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Stops accepting at once; requests in flight finish. True if every thread ended within `timeout` s.
+    public func stop(timeout: Double) -> Bool {
+        FCGX_ShutdownPending()
+        listener.shutDown()
+        let done = running.load(ordering: .acquiring) == 0 || finished.wait(timeout: .now() + timeout) == .success
+        if done { listener.close() }
+        return done
+    }
+
+    private func serve(_ index: Int) {
+        // libfcgi's streams point back into the request: it must never move, so it lives on the heap.
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { request.deallocate() }
+        FCGX_InitRequest(request, listener.fd, 0)
+        var handler: Handler?
+        while FCGX_Accept_r(request) >= 0 {
+            stats.began()
+            if handler == nil { handler = openHandler(index) }
+            let status = respond(request, handler)
+            stats.ended(status: status)
+        }
+        FCGX_Free(request, 1)
+    }
+
+    private func openHandler(_ index: Int) -> Handler? {
+        do { return try makeHandler(index) } catch {
+            log.error("http", "request thread \(index) cannot open the database: \(error)")
+            return nil
+        }
+    }
+
+    /// Reads, handles and writes one request; returns the status sent.
+    private func respond(_ raw: UnsafeMutablePointer<FCGX_Request>, _ handler: Handler?) -> Int {
+        let began = monotonicMicroseconds()
+        var response: Response
+        var request = Request(method: "?", path: "?")
+        do {
+            request = try readRequest(raw)
+            guard let handler else { throw HTTPError(503, "The database cannot be opened right now. Please try again in a moment.") }
+            response = handler(request)
+        } catch {
+            response = ErrorPages.response(for: error, request: request, requestID: { "" }, log: log)
+        }
+        let sent = write(response, omitBody: request.method == "HEAD", to: raw.pointee.out)
+        if log.enabled(.info) {
+            let micros = monotonicMicroseconds() - began
+            log.info("http", "\(request.method) \(request.target) \(response.status) \(response.body.count) \(JobRunner.milliseconds(micros)) ms\(sent ? "" : " (client went away)")")
+        }
+        return response.status
+    }
+
+    /// Copies everything out of libfcgi's buffers, enforcing our limits on params and body.
+    private func readRequest(_ raw: UnsafeMutablePointer<FCGX_Request>) throws -> Request {
+        var request = Request(method: "GET", path: "/")
+        var total = 0
+        var contentLength = ""
+        var cursor = raw.pointee.envp
+        while let entry = cursor?.pointee {
+            cursor = cursor! + 1
+            let pair = String(cString: entry)
+            total += pair.utf8.count
+            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = pair[..<equals], value = String(pair[pair.index(after: equals)...])
+            if value.utf8.count > limits.maxParamBytes || total > limits.maxParamsTotal {
+                throw name == "DOCUMENT_URI" || name == "REQUEST_URI" || name == "QUERY_STRING"
+                    ? HTTPError(414, "The address is too long.")
+                    : HTTPError(431, "The request headers are too large.")
+            }
+            switch name {
+            case "REQUEST_METHOD": request.method = value
+            case "DOCUMENT_URI": request.path = value
+            case "QUERY_STRING": request.query = value
+            case "CONTENT_LENGTH": contentLength = value
+            case "CONTENT_TYPE": request.headers["content-type"] = value
+            case "SERVER_PORT": request.serverPort = value
+            default:
+                if name.hasPrefix("HTTP_") {
+                    request.headers[name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
+                }
+            }
+        }
+        request.body = try readBody(raw, contentLength: contentLength)
+        return request
+    }
+
+    private func readBody(_ raw: UnsafeMutablePointer<FCGX_Request>, contentLength: String) throws -> [UInt8] {
+        if contentLength.isEmpty { return [] }
+        guard let length = Int(contentLength), length >= 0 else {
+            throw HTTPError(400, "The Content-Length header is not a number.")
+        }
+        guard length <= limits.maxBodyBytes else {
+            drain(raw, upTo: 8 * limits.maxBodyBytes)
+            throw HTTPError(413, "The request body is \(length) bytes; this server accepts at most \(limits.maxBodyBytes).")
+        }
+        var body = [UInt8](repeating: 0, count: length)
+        var filled = 0
+        while filled < length {
+            let got = body.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: length) {
+                    FCGX_GetStr($0 + filled, Int32(length - filled), raw.pointee.in)
+                }
+            }
+            if got <= 0 { throw HTTPError(400, "The request body is shorter than its Content-Length.") }
+            filled += Int(got)
+        }
+        return body
+    }
+
+    /// Reads and discards an oversized body so nginx can finish sending it and read our 413.
+    private func drain(_ raw: UnsafeMutablePointer<FCGX_Request>, upTo cap: Int) {
+        var scratch = [CChar](repeating: 0, count: 16 * 1024)
+        var drained = 0
+        while drained < cap {
+            let got = FCGX_GetStr(&scratch, Int32(scratch.count), raw.pointee.in)
+            if got <= 0 { return }
+            drained += Int(got)
+        }
+    }
+
+    /// Writes `Status:`, the headers, `Content-Length` and the body; false if the client went away.
+    private func write(_ response: Response, omitBody: Bool, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        var head = "Status: \(response.status) \(Status.reason(response.status))\r\n"
+        for header in response.headers { head += "\(header.name): \(header.value)\r\n" }
+        head += "Content-Length: \(response.body.count)\r\n\r\n"
+        var bytes = Array(head.utf8)
+        if !omitBody { bytes += response.body }
+        let written = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                FCGX_PutStr($0, Int32(buffer.count), stream)
+            }
+        }
+        // EPIPE and friends end this request quietly; FCGX_Finish_r cleans up.
+        return written == Int32(bytes.count) && FCGX_FFlush(stream) == 0
+    }
+}

@@ -1,0 +1,51 @@
+/// One HTTP request as nginx handed it over, copied out of libfcgi into Swift values.
+public struct Request: Sendable {
+    /// `GET`, `POST`, … as sent.
+    public var method: String
+    /// The decoded path (nginx's `DOCUMENT_URI`), without the query.
+    public var path: String
+    /// The raw query string, without `?`.
+    public var query: String
+    /// Request headers by lower-case name (`origin`, `sec-fetch-site`, `host`, `content-type`).
+    public var headers: [String: String]
+    /// The port the request arrived on at nginx (`SERVER_PORT`), to compare with `Origin`.
+    public var serverPort: String?
+    /// The body, exactly `Content-Length` bytes.
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: String = "", headers: [String: String] = [:],
+                serverPort: String? = nil, body: [UInt8] = []) {
+        (self.method, self.path, self.query, self.headers) = (method, path, query, headers)
+        (self.serverPort, self.body) = (serverPort, body)
+    }
+
+    /// The header `name` (lower case).
+    public func header(_ name: String) -> String? { headers[name] }
+
+    /// The path with the query, as the access log shows it.
+    public var target: String { query.isEmpty ? path : path + "?" + query }
+
+    /// The decoded query parameters; malformed escapes or UTF-8 are a 400.
+    public func queryParameters() throws -> Form {
+        try Form(urlEncoded: Array(query.utf8))
+    }
+
+    /// The decoded `application/x-www-form-urlencoded` body; another content type is a 415.
+    public func form() throws -> Form {
+        if body.isEmpty { return Form(fields: []) }
+        let type = header("content-type")?.split(separator: ";").first?.trimmed().lowercased()
+        guard type == "application/x-www-form-urlencoded" else {
+            throw HTTPError(415, "Send the form as application/x-www-form-urlencoded (the way an HTML form posts it).")
+        }
+        return try Form(urlEncoded: body)
+    }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing white space (Unicode's, line breaks included).
+    func trimmed() -> String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }) else { return "" }
+        let last = lastIndex(where: { !$0.isWhitespace })!
+        return String(self[first...last])
+    }
+}

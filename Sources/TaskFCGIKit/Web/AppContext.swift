@@ -1,0 +1,27 @@
+/// What handlers on one request thread work with: that thread's own store and the shared settings.
+public final class AppContext {
+    public let store: TaskStore
+    public let zone: Zone
+    public let clock: any WallClock
+    public let log: Log
+    /// Wakes the job thread after tasks were created or moved.
+    public let notifyJobs: @Sendable () -> Void
+    /// The pages of the job dashboard and health checks, when the worker runs jobs.
+    public let jobs: JobsView?
+
+    public init(store: TaskStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
+                jobs: JobsView? = nil, notifyJobs: @escaping @Sendable () -> Void = {}) {
+        (self.store, self.zone, self.clock, self.log) = (store, zone, clock, log)
+        (self.jobs, self.notifyJobs) = (jobs, notifyJobs)
+    }
+}
+
+/// What the web half may ask of the job thread.
+public protocol JobsView: Sendable {
+    /// Wakes the job thread to run `name` now; false if there is no such enabled job.
+    func runNow(_ name: String) -> Bool
+    /// When the job thread last went round its loop.
+    var lastHeartbeat: Instant { get }
+}
+
+extension JobRunner: JobsView {}

@@ -1,0 +1,81 @@
+/// The task pages' handlers: plain functions from a request to a response.
+enum TaskHandlers {
+    static func list(_ request: Request, _ app: AppContext) throws -> Response {
+        let query = try request.queryParameters()
+        var filter = TaskFilter.all
+        if let status = query["status"], !status.isEmpty {
+            guard let chosen = TaskFilter(rawValue: status) else {
+                throw HTTPError(400, "Unknown status filter “\(status)”: use all, pending or completed.")
+            }
+            filter = chosen
+        }
+        var page = 1
+        if let text = query["page"], !text.isEmpty {
+            guard let number = Int(text), number >= 1, number <= 1_000_000 else {
+                throw HTTPError(400, "The page number must be a whole number from 1.")
+            }
+            page = number
+        }
+        let tasks = try app.store.list(filter, limit: TaskPages.pageSize, offset: (page - 1) * TaskPages.pageSize)
+        let model = TaskPages.ListModel(tasks: tasks, filter: filter, page: page, counts: try app.store.counts(),
+                                        now: app.clock.now(), zone: app.zone)
+        return TaskPages.list(model)
+    }
+
+    static func new(_ request: Request, _ app: AppContext) throws -> Response {
+        TaskPages.form(id: nil, input: TaskInput(), zone: app.zone)
+    }
+
+    static func create(_ request: Request, _ app: AppContext) throws -> Response {
+        let input = try TaskInput(form: try request.form())
+        switch input.validate(in: app.zone) {
+        case .failure(let invalid):
+            return TaskPages.form(id: nil, input: input, problems: invalid.problems, zone: app.zone)
+        case .success(let valid):
+            let task = try app.store.create(title: valid.title, due: valid.due, now: app.clock.now())
+            app.notifyJobs()
+            return .redirect("/tasks/\(task.id)")
+        }
+    }
+
+    static func show(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
+        TaskPages.detail(try find(id, app), now: app.clock.now(), zone: app.zone)
+    }
+
+    static func edit(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
+        let task = try find(id, app)
+        if task.isCompleted { return TaskPages.readOnly(task) }
+        let input = TaskInput(title: task.title, due: DueDate.inputValue(task.due, in: app.zone))
+        return TaskPages.form(id: id, input: input, zone: app.zone)
+    }
+
+    static func update(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
+        let input = try TaskInput(form: try request.form())
+        let task = try find(id, app)
+        if task.isCompleted { return TaskPages.readOnly(task) }
+        switch input.validate(in: app.zone) {
+        case .failure(let invalid):
+            return TaskPages.form(id: id, input: input, problems: invalid.problems, zone: app.zone)
+        case .success(let valid):
+            switch try app.store.update(id: id, title: valid.title, due: valid.due) {
+            case .notFound: throw taskNotFound
+            case .alreadyCompleted: return TaskPages.readOnly(task)
+            case .updated:
+                app.notifyJobs()
+                return .redirect("/tasks/\(id)")
+            }
+        }
+    }
+
+    static func delete(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
+        guard try app.store.delete(id: id) else { throw taskNotFound }
+        return .redirect("/tasks")
+    }
+
+    private static let taskNotFound = HTTPError.notFound("There is no task with this number. It may have been deleted.")
+
+    private static func find(_ id: Int64, _ app: AppContext) throws -> TaskItem {
+        guard let task = try app.store.task(id: id) else { throw taskNotFound }
+        return task
+    }
+}

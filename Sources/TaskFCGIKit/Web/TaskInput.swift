@@ -1,0 +1,50 @@
+/// The task form's fields as typed, and their validation. Errors keep the input so the form can
+/// be shown again exactly as the user left it.
+public struct TaskInput: Equatable, Sendable {
+    public var title: String
+    public var due: String
+
+    /// The longest title, in characters, after trimming.
+    public static let maxTitleLength = 200
+
+    public init(title: String = "", due: String = "") {
+        self.title = title
+        self.due = due
+    }
+
+    /// The fields from a posted form; a repeated field is refused rather than guessed at.
+    public init(form: Form) throws {
+        for name in ["title", "due"] where form.count(of: name) > 1 {
+            throw HTTPError(400, "The form sent the field “\(name)” more than once.")
+        }
+        self.init(title: form["title"] ?? "", due: form["due"] ?? "")
+    }
+
+    /// Messages by field name (`title`, `due`); empty when the input is valid.
+    public typealias Problems = [String: String]
+
+    /// The cleaned title and the due instant, or the problems to show beside the fields.
+    public func validate(in zone: Zone) -> Result<(title: String, due: Instant), FormProblems> {
+        var problems: Problems = [:]
+        let title = self.title.trimmed()
+        if title.isEmpty {
+            problems["title"] = "Enter a title."
+        } else if title.count > Self.maxTitleLength {
+            problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
+        } else if title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
+        }
+        var dueInstant: Instant?
+        switch DueDate.parse(due, in: zone) {
+        case .success(let instant): dueInstant = instant
+        case .failure(let problem): problems["due"] = problem.message
+        }
+        guard problems.isEmpty, let dueInstant else { return .failure(FormProblems(problems: problems)) }
+        return .success((title, dueInstant))
+    }
+}
+
+/// Validation messages by field, as an error value.
+public struct FormProblems: Error, Equatable, Sendable {
+    public var problems: TaskInput.Problems
+}

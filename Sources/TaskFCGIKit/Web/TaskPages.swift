@@ -1,0 +1,181 @@
+/// Renders the task pages. Pure functions of their inputs: no storage, no clock reads.
+public enum TaskPages {
+    /// Rows per list page.
+    public static let pageSize = 50
+
+    /// What the list page shows.
+    public struct ListModel {
+        public var tasks: [TaskItem]
+        public var filter: TaskFilter
+        public var page: Int
+        public var counts: TaskCounts
+        public var now: Instant
+        public var zone: Zone
+    }
+
+    public static func list(_ model: ListModel) -> Response {
+        let total = model.counts.count(model.filter)
+        let pages = max(1, (total + pageSize - 1) / pageSize)
+        return Layout.page(title: "Tasks") { html in
+            html.raw("<h1>Tasks</h1><p class=\"tabs\">")
+            for filter in TaskFilter.allCases {
+                html.raw("<a href=\"/tasks?status=")
+                html.text(filter.rawValue)
+                html.raw(filter == model.filter ? "\" class=\"on\" aria-current=\"page\">" : "\">")
+                html.text(filter.rawValue.prefix(1).uppercased() + filter.rawValue.dropFirst())
+                html.raw(" (")
+                html.number(model.counts.count(filter))
+                html.raw(")</a>")
+            }
+            html.raw("</p>")
+            if model.tasks.isEmpty {
+                html.raw("<p class=\"card muted\">No tasks here. <a href=\"/tasks/new\">Create one</a>.</p>")
+            } else {
+                table(&html, model)
+            }
+            pager(&html, model, pages: pages, total: total)
+        }
+    }
+
+    private static func table(_ html: inout HTML, _ model: ListModel) {
+        html.raw("<table><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
+        for task in model.tasks {
+            html.raw("<tr><td class=\"title\"><a href=\"/tasks/")
+            html.number(task.id)
+            html.raw("\">")
+            html.text(task.title)
+            html.raw("</a></td><td>")
+            html.text(DateText.display(task.due, in: model.zone))
+            html.raw("</td><td>")
+            badge(&html, task, now: model.now)
+            html.raw("</td><td>")
+            if let action = task.actionAt { html.text(DateText.display(action, in: model.zone)) }
+            html.raw("</td></tr>")
+        }
+        html.raw("</tbody></table>")
+    }
+
+    private static func pager(_ html: inout HTML, _ model: ListModel, pages: Int, total: Int) {
+        html.raw("<p class=\"pager muted\">")
+        if model.page > 1 { link(&html, model.filter, model.page - 1, "← Previous") }
+        html.raw("<span>Page ")
+        html.number(model.page)
+        html.raw(" of ")
+        html.number(pages)
+        html.raw(" · ")
+        html.number(total)
+        html.raw(total == 1 ? " task</span>" : " tasks</span>")
+        if model.page < pages { link(&html, model.filter, model.page + 1, "Next →") }
+        html.raw("</p>")
+    }
+
+    private static func link(_ html: inout HTML, _ filter: TaskFilter, _ page: Int, _ label: StaticString) {
+        html.raw("<a href=\"/tasks?status=")
+        html.text(filter.rawValue)
+        html.raw("&amp;page=")
+        html.number(page)
+        html.raw("\">")
+        html.raw(label)
+        html.raw("</a>")
+    }
+
+    /// The state a person cares about: pending, overdue (the job is about to act) or completed.
+    static func badge(_ html: inout HTML, _ task: TaskItem, now: Instant) {
+        if task.isCompleted {
+            html.raw("<span class=\"badge completed\">completed</span>")
+        } else if task.due <= now {
+            html.raw("<span class=\"badge overdue\">overdue, waiting for the job</span>")
+        } else {
+            html.raw("<span class=\"badge pending\">pending</span>")
+        }
+    }
+
+    public static func detail(_ task: TaskItem, now: Instant, zone: Zone) -> Response {
+        Layout.page(title: task.title) { html in
+            html.raw("<h1>")
+            html.text(task.title)
+            html.raw("</h1><div class=\"card\"><dl><dt>Due</dt><dd>")
+            html.text(DateText.display(task.due, in: zone))
+            html.raw("</dd><dt>Status</dt><dd>")
+            badge(&html, task, now: now)
+            html.raw("</dd><dt>Completed at</dt><dd>")
+            if let action = task.actionAt {
+                html.text(DateText.display(action, in: zone))
+                html.raw(" <span class=\"muted\">(")
+                html.text(DateText.span(action.since(task.due)))
+                html.raw(action >= task.due ? " after the due time)</span>" : " before the due time)</span>")
+            } else {
+                html.raw("<span class=\"muted\">not yet</span>")
+            }
+            html.raw("</dd><dt>Created</dt><dd>")
+            html.text(DateText.display(task.createdAt, in: zone))
+            html.raw("</dd></dl></div>")
+            if task.isCompleted {
+                html.raw("<p class=\"note\">Completed tasks are read-only: the job has acted on this one.</p>")
+            } else if task.due <= now {
+                html.raw("<p class=\"note\">The due time has passed, so the job completes this task at once.</p>")
+            }
+            html.raw("<div class=\"actions\">")
+            if !task.isCompleted {
+                html.raw("<a class=\"button\" href=\"/tasks/")
+                html.number(task.id)
+                html.raw("/edit\">Edit</a>")
+            }
+            html.raw("<form method=\"post\" action=\"/tasks/")
+            html.number(task.id)
+            html.raw("/delete\"><button class=\"danger\" type=\"submit\">Delete</button></form>")
+            html.raw("<a href=\"/tasks\">Back to the list</a></div>")
+        }
+    }
+
+    /// The create form (`id` nil) or the edit form, with the user's input and any problems.
+    public static func form(id: Int64?, input: TaskInput, problems: TaskInput.Problems = [:], zone: Zone) -> Response {
+        let heading = id == nil ? "New task" : "Edit task"
+        return Layout.page(title: heading, status: problems.isEmpty ? 200 : 422) { html in
+            html.raw("<h1>")
+            html.text(heading)
+            html.raw("</h1>")
+            if !problems.isEmpty {
+                html.raw("<p class=\"error\" role=\"alert\">Please correct the marked fields.</p>")
+            }
+            html.raw("<form class=\"card\" method=\"post\" action=\"/tasks")
+            if let id {
+                html.raw("/")
+                html.number(id)
+            }
+            html.raw("\" novalidate><label for=\"title\">Title</label>")
+            fieldError(&html, problems["title"], id: "title-error")
+            html.raw("<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"200\" required autofocus value=\"")
+            html.text(input.title)
+            html.raw(problems["title"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"title-error\">")
+            html.raw("<label for=\"due\">Due date and time <span class=\"muted\">(")
+            html.text(zone.identifier)
+            html.raw(")</span></label>")
+            fieldError(&html, problems["due"], id: "due-error")
+            html.raw("<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
+            html.text(input.due)
+            html.raw(problems["due"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"due-error\">")
+            html.raw(id == nil ? "<button type=\"submit\">Create task</button>" : "<button type=\"submit\">Save changes</button>")
+            html.raw("</form>")
+        }
+    }
+
+    private static func fieldError(_ html: inout HTML, _ message: String?, id: StaticString) {
+        guard let message else { return }
+        html.raw("<p class=\"error\" id=\"")
+        html.raw(id)
+        html.raw("\">")
+        html.text(message)
+        html.raw("</p>")
+    }
+
+    /// A completed task cannot be edited: the page says so instead of showing the form.
+    public static func readOnly(_ task: TaskItem) -> Response {
+        Layout.page(title: "Read-only task", status: 409) { html in
+            html.raw("<h1>This task is completed</h1><p class=\"note\">Completed tasks are read-only. ")
+            html.raw("<a href=\"/tasks/")
+            html.number(task.id)
+            html.raw("\">Back to the task</a></p>")
+        }
+    }
+}

@@ -1,0 +1,283 @@
+import Testing
+@testable import TaskFCGIKit
+
+/// A migrated store on a SQLite file in its own folder, removed when the test ends.
+private final class TempStore {
+    let folder: String
+    let path: String
+    let store: SQLiteTaskStore
+
+    init(_ label: String = #function) throws {
+        folder = try makeTempFolder(label)
+        path = folder + "/tasks.db"
+        store = try openStore(path)
+    }
+
+    deinit { removeFolder(folder) }
+}
+
+@Suite struct TaskStoreTests {
+    private let t0 = utc(2026, 11, 24, 12)
+
+    private func at(minutes: Int64) -> Instant { t0.adding(.minutes(minutes)) }
+
+    // MARK: create, read, update, delete
+
+    @Test func createGetUpdateDelete() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let created = try store.create(title: "Water the plants", due: at(minutes: 60), now: t0)
+        #expect(created.title == "Water the plants")
+        #expect(created.due == at(minutes: 60))
+        #expect(!created.isCompleted)
+        #expect(created.actionAt == nil)
+        #expect(created.createdAt == t0)
+        #expect(try store.task(id: created.id) == created)
+
+        #expect(try store.update(id: created.id, title: "Water the cactus", due: at(minutes: 90)) == .updated)
+        let updated = try #require(try store.task(id: created.id))
+        #expect(updated.title == "Water the cactus")
+        #expect(updated.due == at(minutes: 90))
+        #expect(updated.createdAt == t0)
+
+        #expect(try store.delete(id: created.id))
+        #expect(try store.task(id: created.id) == nil)
+        #expect(try !store.delete(id: created.id))
+    }
+
+    @Test func updateOfUnknownTaskIsNotFound() throws {
+        let temp = try TempStore()
+        #expect(try temp.store.update(id: 42, title: "x", due: t0) == .notFound)
+    }
+
+    @Test func updateOfCompletedTaskIsRefused() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let task = try store.create(title: "Done soon", due: at(minutes: 1), now: t0)
+        #expect(try store.completeDue(now: at(minutes: 2), batchSize: 10) == 1)
+        #expect(try store.update(id: task.id, title: "Changed", due: at(minutes: 5)) == .alreadyCompleted)
+        let unchanged = try #require(try store.task(id: task.id))
+        #expect(unchanged.title == "Done soon")
+        #expect(unchanged.due == at(minutes: 1))
+    }
+
+    // MARK: lists and counts
+
+    /// Five tasks: due at 30, 10, 20, 20 (later id) and 5 minutes; the ones due at 5 and 10 completed.
+    private func seed(_ store: SQLiteTaskStore) throws -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for (title, minutes) in [("d30", Int64(30)), ("d10", 10), ("d20a", 20), ("d20b", 20), ("d05", 5)] {
+            ids[title] = try store.create(title: title, due: at(minutes: minutes), now: t0).id
+        }
+        #expect(try store.completeDue(now: at(minutes: 10), batchSize: 100) == 2)
+        return ids
+    }
+
+    @Test func listFiltersOrderedByDueThenID() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let ids = try seed(store)
+        #expect(ids["d20a"]! < ids["d20b"]!)
+        #expect(try store.list(.all, limit: 100, offset: 0).map(\.title) == ["d05", "d10", "d20a", "d20b", "d30"])
+        #expect(try store.list(.pending, limit: 100, offset: 0).map(\.title) == ["d20a", "d20b", "d30"])
+        #expect(try store.list(.completed, limit: 100, offset: 0).map(\.title) == ["d05", "d10"])
+        #expect(try store.list(.completed, limit: 100, offset: 0).allSatisfy { $0.isCompleted && $0.actionAt != nil })
+        #expect(try store.list(.pending, limit: 100, offset: 0).allSatisfy { !$0.isCompleted && $0.actionAt == nil })
+    }
+
+    @Test func listPages() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        _ = try seed(store)
+        #expect(try store.list(.all, limit: 2, offset: 0).map(\.title) == ["d05", "d10"])
+        #expect(try store.list(.all, limit: 2, offset: 2).map(\.title) == ["d20a", "d20b"])
+        #expect(try store.list(.all, limit: 2, offset: 4).map(\.title) == ["d30"])
+        #expect(try store.list(.all, limit: 2, offset: 6).isEmpty)
+        #expect(try store.list(.pending, limit: 1, offset: 1).map(\.title) == ["d20b"])
+        #expect(try store.list(.completed, limit: 1, offset: 1).map(\.title) == ["d10"])
+    }
+
+    @Test func counts() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        #expect(try store.counts() == TaskCounts(pending: 0, completed: 0))
+        _ = try seed(store)
+        let counts = try store.counts()
+        #expect(counts == TaskCounts(pending: 3, completed: 2))
+        #expect(counts.all == 5)
+        #expect(TaskFilter.allCases.map(counts.count) == [5, 3, 2])
+    }
+
+    @Test func earliestPendingDue() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        #expect(try store.earliestPendingDue() == nil)
+        _ = try seed(store)
+        #expect(try store.earliestPendingDue() == at(minutes: 20))
+        _ = try store.completeDue(now: at(minutes: 30), batchSize: 10)
+        #expect(try store.earliestPendingDue() == nil)
+    }
+
+    // MARK: the sweep
+
+    @Test func completeDueTouchesOnlyDuePendingTasks() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let past = try store.create(title: "past", due: at(minutes: -5), now: t0)
+        let exactlyNow = try store.create(title: "now", due: t0, now: t0)
+        let future = try store.create(title: "future", due: t0.adding(.milliseconds(1)), now: t0)
+
+        #expect(try store.completeDue(now: t0, batchSize: 10) == 2)
+        for id in [past.id, exactlyNow.id] {
+            let task = try #require(try store.task(id: id))
+            #expect(task.isCompleted)
+            #expect(task.actionAt == t0)
+        }
+        #expect(try store.task(id: future.id) == future)
+    }
+
+    @Test func completeDueIsIdempotent() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let task = try store.create(title: "once", due: at(minutes: -1), now: t0)
+        #expect(try store.completeDue(now: t0, batchSize: 10) == 1)
+        #expect(try store.completeDue(now: at(minutes: 10), batchSize: 10) == 0)
+        #expect(try store.task(id: task.id)?.actionAt == t0)
+    }
+
+    @Test func completeDueWorksInBatches() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        for index in 0..<35 { _ = try store.create(title: "task \(index)", due: at(minutes: Int64(-index)), now: t0) }
+        _ = try store.create(title: "later", due: at(minutes: 1), now: t0)
+        #expect(try store.completeDue(now: t0, batchSize: 10) == 35)
+        #expect(try store.counts() == TaskCounts(pending: 1, completed: 35))
+    }
+
+    @Test func completeDueWithExactMultipleOfBatchSize() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        for index in 0..<20 { _ = try store.create(title: "task \(index)", due: t0, now: t0) }
+        #expect(try store.completeDue(now: t0, batchSize: 10) == 20)
+    }
+
+    @Test func sweepQueryUsesAnIndex() throws {
+        let temp = try TempStore()
+        let plan = try temp.store.db.rows(
+            "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE completed = 0 AND due_at <= ? ORDER BY due_at LIMIT ?",
+            .int(t0.milliseconds), .int(1000)) { $0.text(3) }
+        let text = plan.joined(separator: "\n")
+        #expect(text.contains("USING INDEX") || text.contains("USING COVERING INDEX"), "\(text)")
+        #expect(!text.contains("SCAN tasks\n") && !text.hasSuffix("SCAN tasks"), "\(text)")
+        #expect(!text.contains("TEMP B-TREE"), "sorting should come from the index: \(text)")
+    }
+
+    // MARK: titles
+
+    @Test(arguments: [
+        "nul\u{0}inside", "\u{0}", "trailing nul\u{0}", "emoji 🧹🪴👩‍👩‍👧", "quotes ' \" ` ''",
+        "'); DROP TABLE tasks; --", "Robert'); DELETE FROM tasks WHERE ('1'='1", "line\nbreak\r\ttab",
+        "é (precomposed) vs e\u{301} (combining)", String(repeating: "long ", count: 2000),
+    ])
+    func titlesRoundTripVerbatim(_ title: String) throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let task = try store.create(title: title, due: t0, now: t0)
+        let read = try #require(try store.task(id: task.id))
+        #expect(Array(read.title.utf8) == Array(title.utf8))
+        #expect(try store.list(.all, limit: 10, offset: 0).map(\.title) == [title])
+        #expect(try store.counts().all == 1)
+        #expect(try store.update(id: task.id, title: title + "!", due: t0) == .updated)
+        #expect(Array(try store.task(id: task.id)!.title.utf8) == Array((title + "!").utf8))
+    }
+
+    @Test func emptyTitleIsStoredAsEmptyTextNotNull() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let task = try store.create(title: "", due: t0, now: t0)
+        #expect(try store.task(id: task.id)?.title == "")
+        let stored = try store.db.firstRow("SELECT typeof(title), length(title) FROM tasks WHERE id = ?", .int(task.id)) {
+            ($0.text(0), $0.int(1))
+        }
+        #expect(stored?.0 == "text")
+        #expect(stored?.1 == 0)
+    }
+
+    // MARK: purge
+
+    @Test func purgeDeletesOnlyOldCompletedTasks() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        let old = try store.create(title: "old", due: at(minutes: -100), now: t0)
+        _ = try store.completeDue(now: at(minutes: -50), batchSize: 10)      // action at -50
+        let recent = try store.create(title: "recent", due: at(minutes: -20), now: t0)
+        _ = try store.completeDue(now: at(minutes: -10), batchSize: 10)      // action at -10
+        let overdue = try store.create(title: "overdue but pending", due: at(minutes: -200), now: t0)
+        let atCutoff = try store.create(title: "at cutoff", due: at(minutes: -40), now: t0)
+        _ = try store.completeDue(now: at(minutes: -30), batchSize: 10)      // action at -30 (and overdue too)
+        #expect(try store.task(id: overdue.id)?.isCompleted == true)
+        let pending = try store.create(title: "pending", due: at(minutes: -300), now: t0)
+
+        #expect(try store.purgeCompleted(before: at(minutes: -30), batchSize: 1) == 1)
+        #expect(try store.task(id: old.id) == nil)
+        #expect(try store.task(id: atCutoff.id) != nil)  // action date equal to the cutoff is kept
+        #expect(try store.task(id: recent.id) != nil)
+        #expect(try store.task(id: pending.id) != nil)
+
+        #expect(try store.purgeCompleted(before: at(minutes: -5), batchSize: 1) == 3)
+        #expect(try store.list(.all, limit: 10, offset: 0).map(\.id) == [pending.id])
+    }
+
+    // MARK: job history
+
+    private func run(_ job: String, _ index: Int, error: String? = nil) -> JobRun {
+        JobRun(job: job, startedAt: t0.adding(.seconds(Int64(index))), durationMicroseconds: Int64(index) * 10,
+               affected: index, error: error)
+    }
+
+    @Test func recentRunsNewestFirstPerJob() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        try store.record(run("completeDueTasks", 1), keep: 100)
+        try store.record(run("purgeCompletedTasks", 2), keep: 100)
+        try store.record(run("completeDueTasks", 3, error: "SQLite error 5: database is locked"), keep: 100)
+        try store.record(run("completeDueTasks", 4), keep: 100)
+
+        let runs = try store.recentRuns(job: "completeDueTasks", limit: 10)
+        #expect(runs == [run("completeDueTasks", 4), run("completeDueTasks", 3, error: "SQLite error 5: database is locked"),
+                         run("completeDueTasks", 1)])
+        #expect(try store.recentRuns(job: "completeDueTasks", limit: 2).map(\.affected) == [4, 3])
+        #expect(try store.recentRuns(job: "purgeCompletedTasks", limit: 10) == [run("purgeCompletedTasks", 2)])
+        #expect(try store.recentRuns(job: "nothing", limit: 10).isEmpty)
+    }
+
+    @Test func historyStaysBounded() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        // `record` prunes every 100th run down to the newest `keep`, so at most keep + 99 remain.
+        for index in 1...250 { try store.record(run("completeDueTasks", index), keep: 100) }
+        let count = try #require(try store.db.firstRow("SELECT count(*) FROM job_runs") { $0.int(0) })
+        #expect(count <= 200)
+        #expect(count >= 100)
+        let newest = try store.recentRuns(job: "completeDueTasks", limit: 100)
+        #expect(newest.count == 100)
+        #expect(newest.first?.affected == 250)
+        #expect(newest.last?.affected == 151)
+    }
+
+    // MARK: changes made elsewhere
+
+    @Test func changedElsewhereSeesOnlyOtherConnections() throws {
+        let temp = try TempStore()
+        let store = temp.store
+        #expect(try !store.changedElsewhere())
+        _ = try store.create(title: "mine", due: t0, now: t0)
+        #expect(try !store.changedElsewhere())
+
+        let other = try openStore(temp.path)
+        _ = try other.create(title: "theirs", due: t0, now: t0)
+        #expect(try store.changedElsewhere())
+        #expect(try !store.changedElsewhere())  // reported once
+        #expect(try store.counts().all == 2)
+    }
+}
