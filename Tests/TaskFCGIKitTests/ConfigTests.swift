@@ -237,7 +237,7 @@ private func config(_ extra: String = "") -> String {
     }
 
     @Test func relativePathsResolveAgainstTheConfigFolder() throws {
-        let folder = try makeTempFolder()
+        let folder = try makeTempFolder("rel")  // short: a socket path has at most 107 bytes
         defer { removeFolder(folder) }
         let file = folder + "/etc/taskfcgi.json"
         try FileManager.default.createDirectory(atPath: folder + "/etc", withIntermediateDirectories: true)

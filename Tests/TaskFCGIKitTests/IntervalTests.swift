@@ -3,9 +3,9 @@ import Testing
 
 @Suite struct IntervalTests {
     @Test(arguments: [
-        ("250ms", Int64(250)), ("1ms", 1), ("30s", 30_000), ("90s", 90_000), ("5m", 300_000),
+        ("250ms", 250), ("1ms", 1), ("30s", 30_000), ("90s", 90_000), ("5m", 300_000),
         ("1h", 3_600_000), ("1d", 86_400_000), ("3650d", 3650 * 86_400_000),
-    ])
+    ] as [(String, Int64)])
     func parses(_ text: String, _ milliseconds: Int64) {
         #expect(Interval(parsing: text) == Interval(milliseconds: milliseconds))
     }
@@ -31,7 +31,7 @@ import Testing
         (Interval.milliseconds(250), "250ms"), (.milliseconds(1500), "1500ms"), (.seconds(90), "90s"),
         (.minutes(5), "5m"), (.minutes(90), "90m"), (.hours(1), "1h"), (.hours(36), "36h"), (.days(30), "30d"),
         (.milliseconds(0), "0ms"),
-    ])
+    ] as [(Interval, String)])
     func description(_ interval: Interval, _ text: String) {
         #expect(interval.description == text)
     }
