@@ -220,7 +220,6 @@ private func config(_ extra: String = "") -> String {
         #expect(config.completeDueTasks == JobSettings(enabled: true, interval: .seconds(30)))
         #expect(config.purgeCompletedTasks == JobSettings(enabled: false, interval: .hours(1)))
         #expect(config.purgeRetain == .days(7))
-        #expect(JobRegistry.jobs(for: config).map(\.job.name) == ["completeDueTasks"])
     }
 
     @Test func json5CommentsAndTrailingCommasAreAccepted() throws {
@@ -272,6 +271,12 @@ private func config(_ extra: String = "") -> String {
         let config = try load(config(#""listen": "127.0.0.1:9000""#))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 9000))
         #expect(config.listen.description == "127.0.0.1:9000")
+    }
+
+    @Test func oneAndZeroAreNumbersNotBooleans() throws {
+        #expect(try load(config(#""threads": 1"#)).threads == 1)
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "enabled": 0 } }"#))
+        #expect(error.key == "jobs.completeDueTasks.enabled")
     }
 
     @Test func nullMeansDefault() throws {

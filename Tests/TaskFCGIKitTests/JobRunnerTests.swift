@@ -159,7 +159,7 @@ private final class RunnerFixture {
         let fixture = try RunnerFixture(jobs: completeDueTasks())
         let before = clock.now()
         fixture.runner.start()
-        #expect(poll(deadline: 3) { fixture.runner.lastHeartbeat >= before })
+        #expect(poll(deadline: 3) { fixture.runner.status.heartbeat >= before })
         let begin = monotonicMicroseconds()
         #expect(fixture.stop())
         #expect(monotonicMicroseconds() - begin < 2_000_000)

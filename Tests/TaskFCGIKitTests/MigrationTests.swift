@@ -9,17 +9,18 @@ import Testing
         defer { removeFolder(folder) }
         let db = try Connection(location: folder + "/tasks.db")
         let ran = try Schema.migrate(db, now: now)
-        #expect(ran == ["001-create-tasks", "002-create-job-runs"])
         #expect(ran == Schema.migrations.map(\.name))
+        #expect(Array(ran.prefix(2)) == ["001-create-tasks", "002-create-job-runs"])
 
         let recorded = try db.rows("SELECT name, applied_at FROM schema_migrations ORDER BY name") {
             ($0.text(0), $0.int(1))
         }
-        #expect(recorded.map(\.0) == ["001-create-tasks", "002-create-job-runs"])
+        #expect(recorded.map(\.0) == Schema.migrations.map(\.name).sorted())
+        #expect(recorded.map(\.0).contains("001-create-tasks") && recorded.map(\.0).contains("002-create-job-runs"))
         #expect(recorded.allSatisfy { $0.1 == now.milliseconds })
 
         let tables = try db.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
-        #expect(tables == ["job_runs", "schema_migrations", "tasks"])
+        #expect(["job_runs", "schema_migrations", "tasks"].allSatisfy(tables.contains), "\(tables)")
     }
 
     @Test func rerunIsANoOp() throws {
@@ -32,7 +33,7 @@ import Testing
         let other = try Connection(location: folder + "/tasks.db")
         #expect(try Schema.migrate(other, now: now) == [])
         let count = try db.firstRow("SELECT count(*) FROM schema_migrations") { $0.int(0) }
-        #expect(count == 2)
+        #expect(count == Int64(Schema.migrations.count))
     }
 
     @Test func appliesOnlyTheMissingMigration() throws {
@@ -42,7 +43,7 @@ import Testing
         try db.execute("CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
         try db.execute(Schema.migrations[0].sql)
         try db.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, 0)", .text(Schema.migrations[0].name))
-        #expect(try Schema.migrate(db, now: now) == ["002-create-job-runs"])
+        #expect(try Schema.migrate(db, now: now) == Schema.migrations.dropFirst().map(\.name))
     }
 
     @Test func unknownMigrationMeansTheDatabaseIsTooNew() throws {
@@ -51,10 +52,10 @@ import Testing
         let db = try Connection(location: folder + "/tasks.db")
         try Schema.migrate(db, now: now)
         try db.run("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                   .text("003-add-priorities"), .int(now.milliseconds))
+                   .text("999-add-priorities"), .int(now.milliseconds))
         let error = try #require(throws: Schema.TooNew.self) { try Schema.migrate(db, now: now) }
-        #expect(error.unknown == ["003-add-priorities"])
-        #expect(error.description.contains("003-add-priorities"))
+        #expect(error.unknown == ["999-add-priorities"])
+        #expect(error.description.contains("999-add-priorities"))
     }
 
     @Test func fileDatabaseUsesWAL() throws {

@@ -47,6 +47,9 @@ public struct Config: Sendable {
     public var purgeCompletedTasks: JobSettings
     /// How long completed tasks are kept before the purge job deletes them.
     public var purgeRetain: Interval
+    /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
+    /// holder dies.
+    public var leaseTTL: Interval
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
@@ -92,7 +95,7 @@ extension Config {
             return level
         } ?? .info
 
-        let jobs = try root.object("jobs", allowed: jobNames)
+        let jobs = try root.object("jobs", allowed: jobNames + ["leaseTTL"])
         let complete = try jobSettings(jobs, "completeDueTasks", interval: .minutes(5))
         let purge = try jobSettings(jobs, "purgeCompletedTasks", interval: .days(1), extra: ["retain"])
         let retain = try jobs?.object("purgeCompletedTasks", allowed: ["interval", "enabled", "retain"])?
@@ -110,7 +113,8 @@ extension Config {
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             completeDueTasks: complete,
             purgeCompletedTasks: purge,
-            purgeRetain: retain)
+            purgeRetain: retain,
+            leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15))
     }
 
     private static func jobSettings(_ jobs: ConfigReader?, _ name: String, interval: Interval,

@@ -18,22 +18,23 @@ extension Job {
 public struct ScheduledJob: Sendable {
     public let job: any Job
     public let interval: Interval
+    /// A disabled job is listed on the dashboard but never runs.
+    public let enabled: Bool
 
-    public init(_ job: any Job, interval: Interval) {
-        self.job = job
-        self.interval = interval
+    public init(_ job: any Job, interval: Interval, enabled: Bool = true) {
+        (self.job, self.interval, self.enabled) = (job, interval, enabled)
     }
 }
 
 /// The jobs this worker runs.
 public enum JobRegistry {
-    /// Enabled jobs with their intervals, from the config.
+    /// Every job with its settings from the config.
     public static func jobs(for config: Config) -> [ScheduledJob] {
         let all: [(JobSettings, any Job)] = [
             (config.completeDueTasks, CompleteDueTasks()),
             (config.purgeCompletedTasks, PurgeCompletedTasks(retain: config.purgeRetain)),
         ]
-        return all.filter { $0.0.enabled }.map { ScheduledJob($0.1, interval: $0.0.interval) }
+        return all.map { ScheduledJob($0.1, interval: $0.0.interval, enabled: $0.0.enabled) }
     }
 }
 

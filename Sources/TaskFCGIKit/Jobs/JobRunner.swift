@@ -1,16 +1,18 @@
 import Foundation
 import Synchronization
 
-/// The job thread: one detached thread with its own store, running every job on its schedule.
-/// It sleeps until the next job is due, is woken early by `notify()` and `stop()`, and never sleeps
-/// longer than `maxWait`: each time round it re-reads the clock (a wall-clock jump cannot stall it)
-/// and asks the store whether another process changed the tasks (then it plans again).
+/// The job thread: one detached thread with its own store, running every job on its schedule
+/// while this process holds the job lease (stand-by otherwise). It sleeps until the next job is
+/// due, is woken early by `notify()` and `stop()`, and never sleeps longer than `maxWait`: each
+/// time round it re-reads the clock (a wall-clock jump cannot stall it) and asks the store whether
+/// another process changed the tasks (then it plans again).
 public final class JobRunner: Sendable {
     private let jobs: [ScheduledJob]
     private let openStore: @Sendable () throws -> TaskStore
     private let log: Log
     private let clock: any WallClock
     private let maxWait: Interval
+    private let leaseTTL: Interval
     /// How many runs the history keeps.
     public static let historyLimit = 1000
 
@@ -18,16 +20,20 @@ public final class JobRunner: Sendable {
     private let signals = Mutex(Signals())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    /// Last time the loop went round (Unix ms), for health checks.
-    private let heartbeat = Atomic<Int64>(0)
+    private let published: Mutex<JobsStatus>
 
-    public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(), maxWait: Interval = .milliseconds(250),
+    public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(),
+                maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15),
                 openStore: @escaping @Sendable () throws -> TaskStore) {
         self.jobs = jobs
         self.log = log
         self.clock = clock
         self.maxWait = maxWait
+        self.leaseTTL = leaseTTL
         self.openStore = openStore
+        published = Mutex(JobsStatus(
+            jobs: jobs.map { JobStatus(name: $0.job.name, enabled: $0.enabled, interval: $0.interval) },
+            leaseTTL: leaseTTL))
     }
 
     /// Starts the detached job thread.
@@ -43,10 +49,11 @@ public final class JobRunner: Sendable {
         wakeup.signal()
     }
 
-    /// Runs the named job as soon as the thread is free; false if no such job is enabled.
+    /// Runs the named job as soon as the thread is free (if this process holds the lease);
+    /// false if no such job is enabled.
     @discardableResult
     public func runNow(_ name: String) -> Bool {
-        guard jobs.contains(where: { $0.job.name == name }) else { return false }
+        guard jobs.contains(where: { $0.job.name == name && $0.enabled }) else { return false }
         signals.withLock { _ = $0.runNow.insert(name) }
         wakeup.signal()
         return true
@@ -59,31 +66,55 @@ public final class JobRunner: Sendable {
         return finished.wait(timeout: .now() + timeout) == .success
     }
 
-    /// The last time the loop was alive.
-    public var lastHeartbeat: Instant { Instant(milliseconds: heartbeat.load(ordering: .relaxed)) }
+    /// What the job thread is doing, as of its last time round the loop.
+    public var status: JobsStatus { published.withLock { $0 } }
 
     private func loop() {
-        log.info("jobs", "job thread started: " + jobs.map { "\($0.job.name) every \($0.interval)" }.joined(separator: ", "))
+        log.info("jobs", "job thread started: " + jobs.map {
+            "\($0.job.name) " + ($0.enabled ? "every \($0.interval)" : "disabled")
+        }.joined(separator: ", "))
         guard let store = openStoreRetrying() else { return }
         var schedules = jobs.map { JobSchedule(interval: $0.interval, start: clock.now()) }
+        var lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
         while true {
             let now = clock.now()
-            heartbeat.store(now.milliseconds, ordering: .relaxed)
             let pending = signals.withLock { state -> Signals in
                 defer { state.replan = false; state.runNow = [] }
                 return state
             }
             if pending.stopping { break }
-            if pending.replan || changedElsewhere(store) { replan(&schedules, store) }
-            for (index, scheduled) in jobs.enumerated()
-            where schedules[index].nextRun <= now || pending.runNow.contains(scheduled.job.name) {
-                run(scheduled, &schedules[index], store)
+            updateLease(&lease, &schedules, store, now: now)
+            if lease.holds(at: now) {
+                if pending.replan || changedElsewhere(store) { replan(&schedules, store) }
+                for (index, scheduled) in jobs.enumerated() where scheduled.enabled
+                && (schedules[index].nextRun <= now || pending.runNow.contains(scheduled.job.name)) {
+                    run(scheduled, &schedules[index], store)
+                }
             }
-            let next = schedules.map(\.nextRun).min() ?? now.adding(maxWait)
-            let wait = min(max(next.since(clock.now()), Interval(milliseconds: 0)), maxWait)
+            publish(schedules, lease, store, heartbeat: now)
+            let jobsNext = lease.holds(at: clock.now())
+                ? zip(jobs, schedules).filter { $0.0.enabled }.map(\.1.nextRun).min() : nil
+            let next = min(jobsNext ?? lease.nextAttempt, lease.nextAttempt)
+            let wait = min(max(next.since(clock.now()), .milliseconds(0)), maxWait)
             if wait.milliseconds > 0 { _ = wakeup.wait(timeout: .now() + .milliseconds(Int(wait.milliseconds))) }
         }
+        lease.release(store)
         log.info("jobs", "job thread stopped")
+    }
+
+    private func updateLease(_ lease: inout LeaseKeeper, _ schedules: inout [JobSchedule], _ store: TaskStore, now: Instant) {
+        let (change, error) = lease.refresh(store, now: now)
+        if let error { log.warning("jobs", "could not renew the job lease: \(error)") }
+        switch change {
+        case .none: break
+        case .acquired:
+            log.info("jobs", "holding the job lease (\(lease.identity.holder)); running jobs")
+            // Catch up at once: tasks may have fallen due while no process held the lease.
+            schedules = jobs.map { JobSchedule(interval: $0.interval, start: now) }
+        case .lost:
+            let holder = (try? store.currentLease())?.map { "\($0.holder)" } ?? "nobody"
+            log.warning("jobs", "lost the job lease to \(holder); standing by")
+        }
     }
 
     private func run(_ scheduled: ScheduledJob, _ schedule: inout JobSchedule, _ store: TaskStore) {
@@ -107,6 +138,7 @@ public final class JobRunner: Sendable {
             log.info(tag, "\(job.verb) \(affected) task\(affected == 1 ? "" : "s") in \(Self.milliseconds(micros)) ms")
         }
         let record = JobRun(job: job.name, startedAt: started, durationMicroseconds: micros, affected: affected, error: failure)
+        published.withLock { $0.record(record) }
         do { try store.record(record, keep: Self.historyLimit) } catch {
             log.warning(tag, "could not record the run in job_runs: \(error)")
         }
@@ -118,6 +150,19 @@ public final class JobRunner: Sendable {
                 if let work = try scheduled.job.nextWork(store) { schedules[index].workAppeared(at: work) }
             } catch {
                 log.warning("job:\(scheduled.job.name)", "could not look for new work: \(error)")
+            }
+        }
+    }
+
+    private func publish(_ schedules: [JobSchedule], _ lease: LeaseKeeper, _ store: TaskStore, heartbeat: Instant) {
+        let holding = lease.holds(at: heartbeat)
+        published.withLock { status in
+            status.heartbeat = heartbeat
+            status.holdsLease = holding
+            status.holder = lease.identity.holder
+            for index in schedules.indices {
+                status.jobs[index].nextRun = holding && jobs[index].enabled ? schedules[index].nextRun : nil
+                status.jobs[index].failures = schedules[index].failures
             }
         }
     }
@@ -145,5 +190,38 @@ public final class JobRunner: Sendable {
     /// Microseconds as milliseconds with one decimal, e.g. `1.2`.
     static func milliseconds(_ micros: Int64) -> String {
         "\(micros / 1000).\(micros % 1000 / 100)"
+    }
+}
+
+/// One job as the dashboard and `/status` show it.
+public struct JobStatus: Sendable {
+    public var name: String
+    public var enabled: Bool
+    public var interval: Interval
+    /// When it runs next; nil while this process stands by or the job is disabled.
+    public var nextRun: Instant?
+    /// Failures in a row.
+    public var failures = 0
+    public var runs = 0
+    public var failedRuns = 0
+    public var lastRun: JobRun?
+}
+
+/// The job thread's state, published each time round its loop.
+public struct JobsStatus: Sendable {
+    public var jobs: [JobStatus]
+    public var leaseTTL: Interval
+    /// When the loop last went round (zero before it started).
+    public var heartbeat = Instant(milliseconds: 0)
+    /// Whether this process runs the jobs (else it stands by).
+    public var holdsLease = false
+    /// This process's lease holder id.
+    public var holder = ""
+
+    mutating func record(_ run: JobRun) {
+        guard let index = jobs.firstIndex(where: { $0.name == run.job }) else { return }
+        jobs[index].runs += 1
+        if run.error != nil { jobs[index].failedRuns += 1 }
+        jobs[index].lastRun = run
     }
 }

@@ -45,13 +45,15 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
-        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock) { try environment.openStore() }
+        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, leaseTTL: config.leaseTTL) {
+            try environment.openStore()
+        }
+        let stats = ServerStats(threads: config.threads, startedAt: clock.now())
         let server = FastCGIServer(
-            listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log,
-            stats: ServerStats(threads: config.threads, startedAt: clock.now())
+            listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log, stats: stats
         ) { _ in
             let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
-                                     jobs: runner, notifyJobs: { runner.notify() })
+                                     jobs: runner, stats: stats, notifyJobs: { runner.notify() })
             return App.handler(context)
         }
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")

@@ -34,6 +34,18 @@ public enum Schema {
             );
             CREATE INDEX job_runs_by_job ON job_runs (job, id);
             """),
+        Migration(name: "003-create-job-lease", sql: """
+            -- One row: which worker process may run jobs, until when. Taken and renewed by the
+            -- job thread; other workers sharing the database stand by until it expires.
+            CREATE TABLE job_lease (
+                id           INTEGER PRIMARY KEY CHECK (id = 1),
+                holder       TEXT    NOT NULL,
+                pid          INTEGER NOT NULL,
+                host         TEXT    NOT NULL,
+                acquired_at  INTEGER NOT NULL,           -- Unix milliseconds, UTC
+                expires_at   INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// Why a database cannot be used with this build.

@@ -95,6 +95,36 @@ public final class SQLiteTaskStore: TaskStore {
         return dataVersion != nil && version != dataVersion
     }
 
+    public func acquireLease(_ lease: Lease, now: Instant) throws -> Bool {
+        // One statement, so two processes cannot both win: the update applies only when the row
+        // is ours or expired; acquired_at survives renewals.
+        try db.run("""
+            INSERT INTO job_lease (id, holder, pid, host, acquired_at, expires_at) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+            ON CONFLICT (id) DO UPDATE SET
+                acquired_at = CASE WHEN holder = excluded.holder THEN acquired_at ELSE excluded.acquired_at END,
+                holder = excluded.holder, pid = excluded.pid, host = excluded.host, expires_at = excluded.expires_at
+            WHERE holder = excluded.holder OR expires_at <= ?6
+            """, .text(lease.holder), .int(Int64(lease.pid)), .text(lease.host), .int(lease.acquiredAt.milliseconds),
+            .int(lease.expiresAt.milliseconds), .int(now.milliseconds)) == 1
+    }
+
+    public func releaseLease(holder: String) throws {
+        try db.run("DELETE FROM job_lease WHERE id = 1 AND holder = ?", .text(holder))
+    }
+
+    public func currentLease() throws -> Lease? {
+        try db.firstRow("SELECT holder, pid, host, acquired_at, expires_at FROM job_lease WHERE id = 1") { row in
+            Lease(holder: row.text(0), pid: Int(row.int(1)), host: row.text(2),
+                  acquiredAt: Instant(milliseconds: row.int(3)), expiresAt: Instant(milliseconds: row.int(4)))
+        }
+    }
+
+    public func recentLateness(limit: Int) throws -> [Int64] {
+        try db.rows("""
+            SELECT action_at - due_at FROM tasks WHERE completed = 1 ORDER BY due_at DESC LIMIT ?
+            """, .int(Int64(limit))) { $0.int(0) }
+    }
+
     public func record(_ run: JobRun, keep: Int) throws {
         try db.run("INSERT INTO job_runs (job, started_at, duration_us, affected, error) VALUES (?, ?, ?, ?, ?)",
                    .text(run.job), .int(run.startedAt.milliseconds), .int(run.durationMicroseconds),

@@ -58,3 +58,17 @@ public struct JobRun: Equatable, Sendable {
         (self.affected, self.error) = (affected, error)
     }
 }
+
+/// Who may run jobs, until when.
+public struct Lease: Equatable, Sendable {
+    /// A unique id per worker process (`host:pid:random`).
+    public var holder: String
+    public var pid: Int
+    public var host: String
+    public var acquiredAt: Instant
+    public var expiresAt: Instant
+
+    public init(holder: String, pid: Int, host: String, acquiredAt: Instant, expiresAt: Instant) {
+        (self.holder, self.pid, self.host, self.acquiredAt, self.expiresAt) = (holder, pid, host, acquiredAt, expiresAt)
+    }
+}

@@ -25,6 +25,16 @@ public protocol TaskStore: AnyObject {
     /// thread's cheap way to notice tasks created by other workers sharing the database.
     func changedElsewhere() throws -> Bool
 
+    /// Takes or renews the job lease for `lease.holder` if it is free, expired or already ours;
+    /// true if we hold it now. Atomic across processes.
+    func acquireLease(_ lease: Lease, now: Instant) throws -> Bool
+    /// Gives the lease up (at a clean stop) so a stand-by takes over at once.
+    func releaseLease(holder: String) throws
+    /// The current lease, if any.
+    func currentLease() throws -> Lease?
+    /// Lateness (action minus due, ms) of up to `limit` recently due completed tasks.
+    func recentLateness(limit: Int) throws -> [Int64]
+
     /// Records a job run and keeps only the newest `keep` runs.
     func record(_ run: JobRun, keep: Int) throws
     /// The newest runs of `job`, newest first.

@@ -12,7 +12,7 @@ public struct Zone: Sendable {
         guard let timeZone = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         self.timeZone = timeZone
-        self.abbreviations = ZoneAbbreviations.load(identifier: timeZone.identifier)
+        self.abbreviations = ZoneAbbreviations.load(identifier: identifier)
     }
 
     /// The process's zone (from `TZ` or `/etc/localtime`).

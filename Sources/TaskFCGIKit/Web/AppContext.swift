@@ -6,13 +6,15 @@ public final class AppContext {
     public let log: Log
     /// Wakes the job thread after tasks were created or moved.
     public let notifyJobs: @Sendable () -> Void
-    /// The pages of the job dashboard and health checks, when the worker runs jobs.
+    /// The job thread, for the dashboard and health checks (nil in tests without one).
     public let jobs: JobsView?
+    /// Request counters, for `/status` (nil in tests without a server).
+    public let stats: ServerStats?
 
     public init(store: TaskStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
-                jobs: JobsView? = nil, notifyJobs: @escaping @Sendable () -> Void = {}) {
+                jobs: JobsView? = nil, stats: ServerStats? = nil, notifyJobs: @escaping @Sendable () -> Void = {}) {
         (self.store, self.zone, self.clock, self.log) = (store, zone, clock, log)
-        (self.jobs, self.notifyJobs) = (jobs, notifyJobs)
+        (self.jobs, self.stats, self.notifyJobs) = (jobs, stats, notifyJobs)
     }
 }
 
@@ -20,8 +22,8 @@ public final class AppContext {
 public protocol JobsView: Sendable {
     /// Wakes the job thread to run `name` now; false if there is no such enabled job.
     func runNow(_ name: String) -> Bool
-    /// When the job thread last went round its loop.
-    var lastHeartbeat: Instant { get }
+    /// What the job thread is doing.
+    var status: JobsStatus { get }
 }
 
 extension JobRunner: JobsView {}

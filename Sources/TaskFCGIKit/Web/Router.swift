@@ -14,6 +14,15 @@ public enum Router {
         case ("healthz", 1):
             try allow(method, ["GET", "HEAD"])
             return try OpsHandlers.health(request, app)
+        case ("status", 1):
+            try allow(method, ["GET", "HEAD"])
+            return try OpsHandlers.status(request, app)
+        case ("jobs", 1):
+            try allow(method, ["GET", "HEAD"])
+            return try OpsHandlers.jobs(request, app)
+        case ("jobs", 3) where parts[2] == "run":
+            try allow(method, ["POST"])
+            return try OpsHandlers.runNow(request, app, name: parts[1])
         case ("tasks", 1):
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)

@@ -1,0 +1,107 @@
+/// The `/jobs` dashboard: each job's schedule, the lease holder and recent runs with a chart.
+enum JobsPages {
+    struct Model {
+        var status: JobsStatus
+        /// Recent runs per job, newest first, from the shared history (any process's runs).
+        var runs: [String: [JobRun]]
+        var lease: Lease?
+        var now: Instant
+        var zone: Zone
+    }
+
+    static func dashboard(_ model: Model) -> Response {
+        Layout.page(title: "Jobs") { html in
+            html.raw("<h1>Jobs</h1><p class=\"card\">")
+            leaseLine(&html, model)
+            html.raw("</p>")
+            for job in model.status.jobs { section(&html, job, model) }
+        }
+    }
+
+    private static func leaseLine(_ html: inout HTML, _ model: Model) {
+        guard let lease = model.lease, lease.expiresAt > model.now else {
+            html.raw("No worker holds the job lease right now.")
+            return
+        }
+        html.raw(lease.holder == model.status.holder ? "<strong>This worker</strong> runs the jobs" : "Stand-by: another worker runs the jobs")
+        html.raw(" — lease holder pid ")
+        html.number(lease.pid)
+        html.raw(" on ")
+        html.text(lease.host)
+        html.raw(", since ")
+        html.text(DateText.display(lease.acquiredAt, in: model.zone))
+        html.raw(".")
+    }
+
+    private static func section(_ html: inout HTML, _ job: JobStatus, _ model: Model) {
+        let runs = model.runs[job.name] ?? []
+        html.raw("<section class=\"card\"><h2>")
+        html.text(job.name)
+        html.raw("</h2><dl><dt>Enabled</dt><dd>")
+        html.raw(job.enabled ? "yes" : "no")
+        html.raw("</dd><dt>Interval</dt><dd>")
+        html.text(job.interval.description)
+        html.raw("</dd><dt>Next run</dt><dd>")
+        if let next = job.nextRun {
+            html.text(next <= model.now ? "now" : DateText.display(next, in: model.zone))
+        } else {
+            html.raw(job.enabled ? "<span class=\"muted\">in the lease holder</span>" : "<span class=\"muted\">never</span>")
+        }
+        html.raw("</dd></dl>")
+        if !runs.isEmpty { chart(&html, runs) }
+        table(&html, runs, model.zone)
+        if job.enabled {
+            html.raw("<form method=\"post\" action=\"/jobs/")
+            html.text(job.name)
+            html.raw("/run\"><button type=\"submit\">Run now</button></form>")
+        }
+        html.raw("</section>")
+    }
+
+    /// Durations of the recent runs as bars, oldest on the left; failures in red.
+    private static func chart(_ html: inout HTML, _ runs: [JobRun]) {
+        let shown = Array(runs.prefix(40).reversed())
+        let longest = max(shown.map(\.durationMicroseconds).max() ?? 1, 1)
+        let width = 8, gap = 2, height = 60
+        html.raw("<svg role=\"img\" width=\"")
+        html.number(shown.count * (width + gap))
+        html.raw("\" height=\"")
+        html.number(height)
+        html.raw("\" viewBox=\"0 0 ")
+        html.number(shown.count * (width + gap))
+        html.raw(" 60\"><title>Durations of the last runs (longest ")
+        html.text(JobRunner.milliseconds(longest))
+        html.raw(" ms)</title>")
+        for (index, run) in shown.enumerated() {
+            let bar = max(1, Int(run.durationMicroseconds * Int64(height) / longest))
+            html.raw("<rect x=\"")
+            html.number(index * (width + gap))
+            html.raw("\" y=\"")
+            html.number(height - bar)
+            html.raw("\" width=\"8\" height=\"")
+            html.number(bar)
+            html.raw(run.error == nil ? "\" fill=\"#2456d3\"/>" : "\" fill=\"#b00020\"/>")
+        }
+        html.raw("</svg>")
+    }
+
+    private static func table(_ html: inout HTML, _ runs: [JobRun], _ zone: Zone) {
+        guard !runs.isEmpty else {
+            html.raw("<p class=\"muted\">No runs recorded yet.</p>")
+            return
+        }
+        html.raw("<table><thead><tr><th>Started</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
+        for run in runs.prefix(10) {
+            html.raw("<tr><td>")
+            html.text(DateText.display(run.startedAt, in: zone))
+            html.raw("</td><td>")
+            html.text(JobRunner.milliseconds(run.durationMicroseconds))
+            html.raw(" ms</td><td>")
+            html.number(run.affected)
+            html.raw("</td><td class=\"title\">")
+            if let error = run.error { html.text(error) }
+            html.raw("</td></tr>")
+        }
+        html.raw("</tbody></table>")
+    }
+}
