@@ -473,7 +473,7 @@ final class UnitWebFixture {
         let task = try web.completedTask("Done")
         let page = Web.body(web.get("/tasks/\(task.id)"))
         #expect(page.contains(#"<span class="badge completed">completed</span>"#))
-        #expect(page.contains("Tue 24 Nov 2026, 13:00 CET <span class=\"muted\">(1 h after the due time)</span>"))
+        #expect(page.contains("Tue 24 Nov 2026, 13:00 CET <span class=\"muted\">(60 min after the due time)</span>"))
         #expect(page.contains("Completed tasks are read-only"))
         #expect(!page.contains("/edit\""))
         #expect(page.contains("/delete\""))
