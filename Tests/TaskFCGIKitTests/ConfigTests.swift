@@ -260,11 +260,18 @@ private func config(_ extra: String = "") -> String {
         #expect(config.listen == .unix(path: "/run/taskfcgi.sock"))
     }
 
-    @Test(arguments: ["file:tasks.db?mode=rwc", "file:/srv/tasks.db", ":memory:"])
-    func uriAndMemoryConnectionStringsAreLeftAsIs(_ location: String) throws {
+    @Test(arguments: ["file:tasks.db?mode=rwc", "file:/srv/tasks.db"])
+    func uriConnectionStringsAreLeftAsIs(_ location: String) throws {
         let config = try load(#"{ "connectionString": "\#(location)", "logPath": "-" }"#)
         #expect(config.connectionString == location)
         #expect(config.logPath == "-")
+    }
+
+    @Test(arguments: [":memory:", "file:x?mode=memory"])
+    func inMemoryDatabasesAreRefused(_ location: String) throws {
+        let error = try configError(#"{ "connectionString": "\#(location)", "logPath": "-" }"#)
+        #expect(error.key == "connectionString")
+        #expect(error.problem.contains("in-memory"))
     }
 
     @Test func tcpListenAddress() throws {

@@ -29,7 +29,8 @@ public struct JobSettings: Equatable, Sendable {
 public struct Config: Sendable {
     /// The config file itself (absolute), named in every error.
     public var file: String
-    /// The SQLite location handed to `sqlite3_open_v2`; relative paths made absolute.
+    /// The SQLite location handed to `sqlite3_open_v2`; relative paths made absolute (a file, never
+    /// `:memory:`, which each connection would see empty).
     public var connectionString: String
     /// The shared log's absolute path, or `-` for stderr.
     public var logPath: String
@@ -81,6 +82,9 @@ extension Config {
         let folder = (file as NSString).deletingLastPathComponent
 
         let connection = try root.requiredString("connectionString")
+        if connection == ":memory:" || connection.contains("mode=memory") {
+            throw root.error("connectionString", "an in-memory database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
+        }
         let logPath = try root.requiredString("logPath")
         let zone = try root.string("timeZone").map { name in
             guard let zone = Zone(identifier: name) else {
@@ -145,13 +149,15 @@ extension Config {
 
     /// A plain relative path is made absolute against the config's folder; URIs and `:memory:` pass as-is.
     static func resolveDatabase(_ text: String, from folder: String) -> String {
-        if text.hasPrefix("file:") || text == ":memory:" { return text }
+        if text.hasPrefix("file:") { return text }
         return absolute(text, from: folder)
     }
 
+    /// Lexical only (`..` and `.` removed): symlinks are followed when the file is opened, so a
+    /// link swapped during a deploy is honoured.
     static func absolute(_ path: String, from folder: String) -> String {
-        let joined = path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path)
-        return (joined as NSString).standardizingPath
+        let joined = path.hasPrefix("/") ? path : folder + "/" + path
+        return URL(fileURLWithPath: joined).standardized.path
     }
 
     private static func describe(_ error: Error) -> String {

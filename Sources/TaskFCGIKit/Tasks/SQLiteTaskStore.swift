@@ -63,6 +63,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func completeDue(now: Instant, batchSize: Int) throws -> Int {
+        precondition(batchSize > 0)
         var total = 0
         while true {
             // Each batch commits on its own; the `completed = 0` guard makes a repeated sweep a no-op,
@@ -77,6 +78,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func purgeCompleted(before cutoff: Instant, batchSize: Int) throws -> Int {
+        precondition(batchSize > 0)
         var total = 0
         while true {
             let changed = try db.run("""
