@@ -87,7 +87,8 @@ public final class FastCGIServer: Sendable {
         var response: Response
         var request = Request(method: "?", path: "?")
         do {
-            request = try readRequest(raw)
+            let contentLength = try readParams(raw, into: &request)
+            request.body = try readBody(raw, contentLength: contentLength)
             guard let handler else { throw HTTPError(503, "The database cannot be opened right now. Please try again in a moment.") }
             response = handler(request)
         } catch {
@@ -101,9 +102,9 @@ public final class FastCGIServer: Sendable {
         return response.status
     }
 
-    /// Copies everything out of libfcgi's buffers, enforcing our limits on params and body.
-    private func readRequest(_ raw: UnsafeMutablePointer<FCGX_Request>) throws -> Request {
-        var request = Request(method: "GET", path: "/")
+    /// Copies the params out of libfcgi's buffers into `request`, enforcing our size limits;
+    /// returns `CONTENT_LENGTH`.
+    private func readParams(_ raw: UnsafeMutablePointer<FCGX_Request>, into request: inout Request) throws -> String {
         var total = 0
         var contentLength = ""
         var cursor = raw.pointee.envp
@@ -131,8 +132,7 @@ public final class FastCGIServer: Sendable {
                 }
             }
         }
-        request.body = try readBody(raw, contentLength: contentLength)
-        return request
+        return contentLength
     }
 
     private func readBody(_ raw: UnsafeMutablePointer<FCGX_Request>, contentLength: String) throws -> [UInt8] {

@@ -105,6 +105,18 @@ public final class Log: Sendable {
         return failure
     }
 
+    /// Warns once on stderr when the log file was deleted or moved away without a SIGHUP, so
+    /// lines would go nowhere anyone looks.
+    public func checkFile() {
+        guard path != "-" else { return }
+        state.withLock { state in
+            var open = stat(), named = stat()
+            let gone = fstat(state.fd, &open) == 0
+                && (stat(path, &named) != 0 || named.st_ino != open.st_ino || named.st_dev != open.st_dev)
+            if gone { Log.warnOnce(&state, "taskfcgi: the log file \(path) was deleted or replaced; send SIGHUP to reopen it\n") }
+        }
+    }
+
     private static func writeAll(_ fd: Int32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> String? {
         var offset = 0
         while offset < count {

@@ -13,12 +13,12 @@ enum Signals {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Waits for the next handled signal.
-    static func wait() -> Int32 {
+    /// Waits up to `seconds` for the next handled signal; nil when none came.
+    static func wait(seconds: Int) -> Int32? {
         var set = makeSet()
-        var received: Int32 = 0
-        while sigwait(&set, &received) != 0 {}
-        return received
+        var timeout = timespec(tv_sec: seconds, tv_nsec: 0)
+        let received = sigtimedwait(&set, nil, &timeout)
+        return received > 0 ? received : nil
     }
 
     static func name(_ signal: Int32) -> String {

@@ -61,7 +61,11 @@ public enum Worker {
         server.start()
 
         while true {
-            let signal = Signals.wait()
+            // Between signals, every few seconds: make sure the log still goes somewhere visible.
+            guard let signal = Signals.wait(seconds: 5) else {
+                log.checkFile()
+                continue
+            }
             if signal == SIGHUP || signal == SIGUSR1 {
                 log.reopen(reason: Signals.name(signal))
                 continue
