@@ -178,6 +178,7 @@ final class UnitWebFixture {
     private struct StaleJobs: JobsView {
         let lastHeartbeat: Instant
         func runNow(_ name: String) -> Bool { false }
+        var status: JobsStatus { JobsStatus(jobs: [], leaseTTL: .seconds(15), heartbeat: lastHeartbeat) }
     }
 
     @Test func healthzReportsAStalledJobThread() throws {
@@ -295,12 +296,20 @@ final class UnitWebFixture {
         #expect(!third.contains("Next →"))
     }
 
-    @Test(arguments: ["abc", "0", "-1", "1.5", "99999999999999999999", "1000001", "%20"])
+    @Test(arguments: ["abc", "0", "-1", "+2", "1.5", "99999999999999999999", "%20"])
     func invalidPageIs400(page: String) throws {
         let web = try Web()
         let response = web.get("/tasks?page=" + page)
         #expect(response.status == 400)
         #expect(Web.body(response).contains("The page number must be a whole number from 1."))
+    }
+
+    @Test(arguments: ["2", "1000001"])
+    func pageAfterTheLastIs404(page: String) throws {
+        let web = try Web()
+        let response = web.get("/tasks?page=" + page)
+        #expect(response.status == 404)
+        #expect(Web.body(response).contains("the last page is 1"))
     }
 
     // MARK: New and create

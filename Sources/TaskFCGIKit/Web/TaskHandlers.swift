@@ -11,13 +11,18 @@ enum TaskHandlers {
         }
         var page = 1
         if let text = query["page"], !text.isEmpty {
-            guard let number = Int(text), number >= 1, number <= 1_000_000 else {
+            guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(text), number >= 1 else {
                 throw HTTPError(400, "The page number must be a whole number from 1.")
             }
             page = number
         }
+        let counts = try app.store.counts()
+        let pages = max(1, (counts.count(filter) + TaskPages.pageSize - 1) / TaskPages.pageSize)
+        guard page <= pages else {
+            throw HTTPError.notFound("There is no page \(page) of this list; the last page is \(pages).")
+        }
         let tasks = try app.store.list(filter, limit: TaskPages.pageSize, offset: (page - 1) * TaskPages.pageSize)
-        let model = TaskPages.ListModel(tasks: tasks, filter: filter, page: page, counts: try app.store.counts(),
+        let model = TaskPages.ListModel(tasks: tasks, filter: filter, page: page, counts: counts,
                                         now: app.clock.now(), zone: app.zone)
         return TaskPages.list(model)
     }
@@ -50,9 +55,9 @@ enum TaskHandlers {
     }
 
     static func update(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
-        let input = try TaskInput(form: try request.form())
         let task = try find(id, app)
         if task.isCompleted { return TaskPages.readOnly(task) }
+        let input = try TaskInput(form: try request.form())
         switch input.validate(in: app.zone) {
         case .failure(let invalid):
             return TaskPages.form(id: id, input: input, problems: invalid.problems, zone: app.zone)

@@ -31,7 +31,7 @@ public struct TaskInput: Equatable, Sendable {
             problems["title"] = "Enter a title."
         } else if title.count > Self.maxTitleLength {
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
-        } else if title.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        } else if title.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) {
             problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
         }
         var dueInstant: Instant?

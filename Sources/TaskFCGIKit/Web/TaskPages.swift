@@ -145,7 +145,9 @@ public enum TaskPages {
             }
             html.raw("\" novalidate><label for=\"title\">Title</label>")
             fieldError(&html, problems["title"], id: "title-error")
-            html.raw("<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"200\" required autofocus value=\"")
+            html.raw("<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"")
+            html.number(TaskInput.maxTitleLength)
+            html.raw("\" required autofocus value=\"")
             html.text(input.title)
             html.raw(problems["title"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"title-error\">")
             html.raw("<label for=\"due\">Due date and time <span class=\"muted\">(")
