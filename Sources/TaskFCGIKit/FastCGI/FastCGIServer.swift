@@ -26,6 +26,9 @@ public final class FastCGIServer: Sendable {
     public let stats: ServerStats
     private let makeHandler: @Sendable (Int) throws -> Handler
     private let running = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    /// Set when request threads ended on their own (accept failed): the worker no longer serves.
+    private let broken = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
     /// Must run before any thread starts: libfcgi sets up its globals (and signal handlers) here.
@@ -43,20 +46,48 @@ public final class FastCGIServer: Sendable {
             running.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
                 serve(index)
-                if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.signal() }
+                if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    if !stopping.load(ordering: .acquiring) { broken.store(true, ordering: .releasing) }
+                    finished.signal()
+                }
             }
-            thread.name = "taskfcgi-http-\(index)"
             thread.start()
         }
     }
 
-    /// Stops accepting at once; requests in flight finish. True if every thread ended within `timeout` s.
+    /// True when every request thread has ended without a stop: the process should exit so its
+    /// supervisor restarts it.
+    public var hasFailed: Bool { broken.load(ordering: .acquiring) }
+
+    /// Stops accepting, lets requests in flight finish; true if that happened within `timeout` s.
+    /// A socket we created is unlinked first (new connections fail fast at nginx), then the
+    /// connections nginx already queued are still served, then the socket is shut, which wakes
+    /// the threads blocked in accept (libfcgi's own shutdown flag does not). An inherited socket
+    /// belongs to systemd or spawn-fcgi and stays open for the next worker: queued connections
+    /// wait there, and threads idle in accept simply end with the process.
     public func stop(timeout: Double) -> Bool {
+        let deadline = DispatchTime.now() + timeout
+        stopping.store(true, ordering: .releasing)
+        if listener.isInherited {
+            // libfcgi's flag makes each thread's next accept fail without touching the socket.
+            FCGX_ShutdownPending()
+            return waitUntilIdle(deadline)
+        }
+        listener.stopNewConnections()
+        while listener.hasPendingConnections(), DispatchTime.now() < deadline { usleep(2000) }
         FCGX_ShutdownPending()
         listener.shutDown()
-        let done = running.load(ordering: .acquiring) == 0 || finished.wait(timeout: .now() + timeout) == .success
+        let done = running.load(ordering: .acquiring) == 0 || finished.wait(timeout: deadline) == .success
         if done { listener.close() }
         return done
+    }
+
+    private func waitUntilIdle(_ deadline: DispatchTime) -> Bool {
+        while stats.snapshot.active > 0 {
+            if DispatchTime.now() >= deadline { return false }
+            usleep(2000)
+        }
+        return true
     }
 
     private func serve(_ index: Int) {
@@ -65,7 +96,14 @@ public final class FastCGIServer: Sendable {
         defer { request.deallocate() }
         FCGX_InitRequest(request, listener.fd, 0)
         var handler: Handler?
-        while FCGX_Accept_r(request) >= 0 {
+        while true {
+            let accepted = FCGX_Accept_r(request)
+            guard accepted >= 0 else {
+                if !stopping.load(ordering: .acquiring) {
+                    log.error("http", "request thread \(index) cannot accept connections: \(String(cString: strerror(-accepted))); it stops")
+                }
+                break
+            }
             stats.began()
             if handler == nil { handler = openHandler(index) }
             let status = respond(request, handler)
@@ -127,12 +165,21 @@ public final class FastCGIServer: Sendable {
             case "CONTENT_TYPE": request.headers["content-type"] = value
             case "SERVER_PORT": request.serverPort = value
             default:
-                if name.hasPrefix("HTTP_") {
-                    request.headers[name.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")] = value
-                }
+                if name.hasPrefix("HTTP_") { request.headers[Self.headerName(name.utf8.dropFirst(5))] = value }
             }
         }
         return contentLength
+    }
+
+    /// `ACCEPT_LANGUAGE` → `accept-language`.
+    private static func headerName(_ cgiName: Substring.UTF8View) -> String {
+        String(decoding: cgiName.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "_"): return UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
+            default: return byte
+            }
+        }, as: UTF8.self)
     }
 
     private func readBody(_ raw: UnsafeMutablePointer<FCGX_Request>, contentLength: String) throws -> [UInt8] {

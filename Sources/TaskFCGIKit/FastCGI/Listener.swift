@@ -7,6 +7,8 @@ public final class Listener: Sendable {
     public let fd: Int32
     /// The unix socket file we created and must remove at exit.
     public let createdPath: String?
+    /// Handed over by spawn-fcgi or systemd: theirs to close, not ours.
+    public let isInherited: Bool
 
     /// Why the socket could not be set up; reported against the config key `listen`.
     public struct SetupError: Error, CustomStringConvertible {
@@ -18,20 +20,33 @@ public final class Listener: Sendable {
         case .unix(let path):
             fd = try Listener.unixSocket(path)
             createdPath = path
+            isInherited = false
         case .tcp(let host, let port):
             fd = try Listener.tcpSocket(host: host, port: port)
             createdPath = nil
+            isInherited = false
         case .inherited:
             fd = try Listener.inherited(environment)
             createdPath = nil
+            isInherited = true
         }
     }
 
-    /// Stops new connections at once: wakes every thread blocked in `accept` (libfcgi's own
-    /// shutdown flag does not) and removes the socket file so nginx fails fast instead of queueing.
+    /// Removes the socket file we created: nginx's new connects fail at once instead of queueing.
+    public func stopNewConnections() {
+        if let createdPath { unlink(createdPath) }
+    }
+
+    /// Whether connections are queued, waiting for an accept.
+    public func hasPendingConnections() -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
+    }
+
+    /// Wakes every thread blocked in `accept` (libfcgi's own shutdown flag does not); queued
+    /// connections are dropped.
     public func shutDown() {
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
-        if let createdPath { unlink(createdPath) }
     }
 
     /// Closes the descriptor once no thread uses it.

@@ -187,9 +187,10 @@ public final class JobRunner: Sendable {
         }
     }
 
-    /// Microseconds as milliseconds with one decimal, e.g. `1.2`.
+    /// Microseconds as milliseconds: `1.2`, or `0.023` below one millisecond.
     static func milliseconds(_ micros: Int64) -> String {
-        "\(micros / 1000).\(micros % 1000 / 100)"
+        if micros < 1000 { return "0." + UTCText.pad(Int(micros), 3) }
+        return "\(micros / 1000).\(micros % 1000 / 100)"
     }
 }
 

@@ -62,8 +62,13 @@ public enum Worker {
 
         while true {
             // Between signals, every few seconds: make sure the log still goes somewhere visible.
-            guard let signal = Signals.wait(seconds: 5) else {
+            guard let signal = Signals.wait(seconds: 2) else {
                 log.checkFile()
+                if server.hasFailed {
+                    log.error("main", "no request thread can accept connections any more: stopping")
+                    _ = runner.stop(timeout: 3)
+                    return 1
+                }
                 continue
             }
             if signal == SIGHUP || signal == SIGUSR1 {

@@ -3,7 +3,8 @@ enum Layout {
     static func page(title: String, status: Int = 200, _ content: (inout HTML) -> Void) -> Response {
         var html = HTML()
         html.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-        html.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>")
+        // An empty inline icon: otherwise every browser asks for /favicon.ico and logs the 404.
+        html.raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>")
         html.text(title)
         html.raw(" · TaskFCGI</title><style>")
         html.raw(style)
@@ -18,7 +19,7 @@ enum Layout {
         body{font:16px/1.45 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}\
         header{display:flex;flex-wrap:wrap;gap:1rem;align-items:baseline;padding:.75rem 1rem;background:#1d2330}\
         header a{color:#fff;text-decoration:none}.brand{font-weight:700;margin-right:auto}nav a{margin-left:1rem}\
-        main{max-width:56rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0 1rem}\
+        main{max-width:56rem;margin:0 auto;padding:1rem}h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:0 0 .5rem}a{color:#2456d3}\
         table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #e3e6ea;vertical-align:top}\
         td.title{overflow-wrap:anywhere}.muted{color:#667}\
         .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;white-space:nowrap}\
