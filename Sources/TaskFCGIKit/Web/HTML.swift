@@ -28,9 +28,24 @@ public struct HTML {
         }
     }
 
-    /// A number (nothing to escape).
+    /// A number (nothing to escape), written digit by digit without a String in between.
     public mutating func number<N: BinaryInteger>(_ value: N) {
-        append(String(value))
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        var magnitude = value.magnitude
+        repeat {
+            bytes.append(UInt8(truncatingIfNeeded: magnitude % 10) + UInt8(ascii: "0"))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    /// A non-negative number padded with zeros to `width` digits (`07`).
+    public mutating func digits(_ value: Int, _ width: Int) {
+        var length = 1, rest = value / 10
+        while rest > 0 { length += 1; rest /= 10 }
+        for _ in length..<max(width, length) { bytes.append(UInt8(ascii: "0")) }
+        number(value)
     }
 
     private mutating func append(_ string: String) {

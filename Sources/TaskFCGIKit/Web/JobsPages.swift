@@ -29,7 +29,7 @@ enum JobsPages {
         html.raw(" on ")
         html.text(lease.host)
         html.raw(", since ")
-        html.text(DateText.display(lease.acquiredAt, in: model.zone))
+        html.date(lease.acquiredAt, in: model.zone)
         html.raw(".")
     }
 
@@ -93,7 +93,7 @@ enum JobsPages {
         html.raw("<table><thead><tr><th>Started</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
         for run in runs.prefix(10) {
             html.raw("<tr><td>")
-            html.text(DateText.display(run.startedAt, in: zone))
+            html.date(run.startedAt, in: zone)
             html.raw("</td><td>")
             html.text(JobRunner.milliseconds(run.durationMicroseconds))
             html.raw(" ms</td><td>")

@@ -45,11 +45,11 @@ public enum TaskPages {
             html.raw("\">")
             html.text(task.title)
             html.raw("</a></td><td>")
-            html.text(DateText.display(task.due, in: model.zone))
+            html.date(task.due, in: model.zone)
             html.raw("</td><td>")
             badge(&html, task, now: model.now)
             html.raw("</td><td>")
-            if let action = task.actionAt { html.text(DateText.display(action, in: model.zone)) }
+            if let action = task.actionAt { html.date(action, in: model.zone) }
             html.raw("</td></tr>")
         }
         html.raw("</tbody></table>")
@@ -95,12 +95,12 @@ public enum TaskPages {
             html.raw("<h1>")
             html.text(task.title)
             html.raw("</h1><div class=\"card\"><dl><dt>Due</dt><dd>")
-            html.text(DateText.display(task.due, in: zone))
+            html.date(task.due, in: zone)
             html.raw("</dd><dt>Status</dt><dd>")
             badge(&html, task, now: now)
             html.raw("</dd><dt>Completed at</dt><dd>")
             if let action = task.actionAt {
-                html.text(DateText.display(action, in: zone))
+                html.date(action, in: zone)
                 html.raw(" <span class=\"muted\">(")
                 html.text(DateText.span(action.since(task.due)))
                 html.raw(action >= task.due ? " after the due time)</span>" : " before the due time)</span>")
@@ -108,7 +108,7 @@ public enum TaskPages {
                 html.raw("<span class=\"muted\">not yet</span>")
             }
             html.raw("</dd><dt>Created</dt><dd>")
-            html.text(DateText.display(task.createdAt, in: zone))
+            html.date(task.createdAt, in: zone)
             html.raw("</dd></dl></div>")
             if task.isCompleted {
                 html.raw("<p class=\"note\">Completed tasks are read-only: the job has acted on this one.</p>")

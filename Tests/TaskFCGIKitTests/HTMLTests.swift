@@ -1,0 +1,36 @@
+import Testing
+@testable import TaskFCGIKit
+
+@Suite struct HTMLTests {
+    private func render(_ build: (inout HTML) -> Void) -> String {
+        var html = HTML()
+        build(&html)
+        return String(decoding: html.bytes, as: UTF8.self)
+    }
+
+    @Test(arguments: [0, 7, 10, 42, 1999, -5, Int.max, Int.min])
+    func numbersMatchSwiftsOwn(_ value: Int) {
+        #expect(render { $0.number(value) } == String(value))
+    }
+
+    @Test func paddedDigits() {
+        #expect(render { $0.digits(0, 2) } == "00")
+        #expect(render { $0.digits(7, 2) } == "07")
+        #expect(render { $0.digits(12, 2) } == "12")
+        #expect(render { $0.digits(5, 3) } == "005")
+        #expect(render { $0.digits(123, 2) } == "123")
+    }
+
+    @Test func textIsEscapedAndRawIsNot() {
+        #expect(render { $0.raw("<b>"); $0.text("<i>&\"'"); $0.raw("</b>") } == "<b>&lt;i&gt;&amp;&quot;&#39;</b>")
+    }
+
+    @Test func datesWrittenInPlaceMatchTheDisplayText() throws {
+        let berlin = try #require(Zone(identifier: "Europe/Berlin"))
+        let winter = Instant(milliseconds: 1_795_552_200_000) // 2026-11-24T20:30:00Z
+        #expect(DateText.display(winter, in: berlin) == "Tue 24 Nov 2026, 21:30 CET")
+        #expect(render { $0.date(winter.adding(.seconds(5)), in: berlin) } == "Tue 24 Nov 2026, 21:30:05 CET")
+        let summer = Instant(milliseconds: 1_782_898_200_000) // 2026-07-01T09:30:00Z
+        #expect(DateText.display(summer, in: berlin) == "Wed 1 Jul 2026, 11:30 CEST")
+    }
+}
