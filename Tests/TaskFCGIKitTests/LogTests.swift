@@ -93,9 +93,14 @@ private func lines(_ path: String) throws -> [String] {
         let written = try lines(path)
         #expect(written.count == 3)
         #expect(written.allSatisfy { $0.wholeMatch(of: linePattern) != nil })
-        #expect(written[0].hasSuffix("[web] title \"a b\""))
-        #expect(written[1].hasSuffix("[web] forged 2026-01-01T00:00:00.000Z ERROR [main] fake end"))
-        #expect(written[2].hasSuffix("[line break] in the tag"))
+        #expect(written[0].hasSuffix(#"[web] title "a\x0Ab""#))
+        #expect(written[1].hasSuffix(#"[web] forged\x0D\x0A2026-01-01T00:00:00.000Z ERROR [main] fake\x0Dend"#))
+        #expect(written[2].hasSuffix(#"[line\x0Abreak] in the tag"#))
+    }
+
+    @Test func terminalEscapesAreWrittenAsText() {
+        #expect(Log.escaped("\u{1B}[2Jclear\u{7F}\u{85}\u{2028}x") == #"\x1B[2Jclear\x7F\x85\u{2028}x"#)
+        #expect(Log.escaped("plain ünïcödé ✓") == "plain ünïcödé ✓")
     }
 
     @Test func concurrentWritersNeverInterleave() throws {

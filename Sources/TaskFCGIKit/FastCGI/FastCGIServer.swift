@@ -148,6 +148,7 @@ public final class FastCGIServer: Sendable {
         var cursor = raw.pointee.envp
         while let entry = cursor?.pointee {
             cursor = cursor! + 1
+            // Invalid UTF-8 is kept as U+FFFD here; the address itself must be valid (below).
             let pair = String(cString: entry)
             total += pair.utf8.count
             guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
@@ -159,13 +160,22 @@ public final class FastCGIServer: Sendable {
             }
             switch name {
             case "REQUEST_METHOD": request.method = value
-            case "DOCUMENT_URI": request.path = value
-            case "QUERY_STRING": request.query = value
+            case "DOCUMENT_URI", "QUERY_STRING":
+                guard String(validatingCString: entry) != nil else {
+                    throw HTTPError(400, "The address is not valid UTF-8 text.")
+                }
+                if name == "DOCUMENT_URI" { request.path = value } else { request.query = value }
             case "CONTENT_LENGTH": contentLength = value
             case "CONTENT_TYPE": request.headers["content-type"] = value
             case "SERVER_PORT": request.serverPort = value
             default:
-                if name.hasPrefix("HTTP_") { request.headers[Self.headerName(name.utf8.dropFirst(5))] = value }
+                // A repeated header becomes one comma-separated value, as HTTP defines: a request
+                // carrying `Sec-Fetch-Site` or `Origin` twice then matches no allowed value.
+                // nginx also passes Content-Type and Content-Length as HTTP_*: the CGI params rule.
+                if name.hasPrefix("HTTP_"), name != "HTTP_CONTENT_TYPE", name != "HTTP_CONTENT_LENGTH" {
+                    let header = Self.headerName(name.utf8.dropFirst(5))
+                    request.headers[header] = request.headers[header].map { $0 + ", " + value } ?? value
+                }
             }
         }
         return contentLength

@@ -114,6 +114,9 @@ public final class JobRunner: Sendable {
         case .lost:
             let holder = (try? store.currentLease())?.map { "\($0.holder)" } ?? "nobody"
             log.warning("jobs", "lost the job lease to \(holder); standing by")
+        case .standingBy:
+            let holder = (try? store.currentLease())?.map { "\($0.holder)" } ?? "nobody"
+            log.info("jobs", "standing by: \(holder) holds the job lease")
         }
     }
 

@@ -2,7 +2,8 @@ import Foundation
 
 /// Keeps the job lease for this process: renews it while held, tries to take it while standing
 /// by. Only the holder runs jobs, so workers sharing a database never run a job twice at once;
-/// when a holder dies (even by kill -9) its lease expires and a stand-by takes over within `ttl`.
+/// when a holder dies (even by kill -9) its lease expires and a stand-by takes over within `ttl`
+/// plus one stand-by check (at most a second).
 struct LeaseKeeper {
     /// This process's holder id: `host:pid:random`, unique even when a pid is reused.
     let identity: Lease
@@ -29,14 +30,18 @@ struct LeaseKeeper {
     func holds(at now: Instant) -> Bool { validUntil.map { now < $0 } ?? false }
 
     /// What changed in this refresh, for the log.
-    enum Change: Equatable { case none, acquired, lost }
+    enum Change: Equatable { case none, acquired, lost, standingBy }
+    /// Whether the log was told we stand by since we last held the lease.
+    private var announcedStandby = false
 
     /// Takes or renews the lease when an attempt is due.
     mutating func refresh(_ store: TaskStore, now: Instant) -> (Change, Error?) {
         let held = holds(at: now)
+        // We held it when we last looked, even if it has run out since (a pause, failed renewals).
+        let hadLease = validUntil != nil
         guard now >= nextAttempt else {
             // Our own clock says the lease ran out before we could renew it.
-            if validUntil != nil, !held { validUntil = nil; return (.lost, nil) }
+            if hadLease, !held { validUntil = nil; announcedStandby = true; return (.lost, nil) }
             return (.none, nil)
         }
         var lease = identity
@@ -46,16 +51,20 @@ struct LeaseKeeper {
             if try store.acquireLease(lease, now: now) {
                 validUntil = now.adding(ttl)
                 nextAttempt = now.adding(renewEvery)
+                announcedStandby = false
                 return (held ? .none : .acquired, nil)
             }
             validUntil = nil
             nextAttempt = now.adding(standbyEvery)
-            return (held ? .lost : .none, nil)
+            if hadLease { announcedStandby = true; return (.lost, nil) }
+            if !announcedStandby { announcedStandby = true; return (.standingBy, nil) }
+            return (.none, nil)
         } catch {
             // Keep what we had until it expires; try again soon.
             nextAttempt = now.adding(.seconds(1))
-            if !holds(at: now) { validUntil = nil }
-            return (held && !holds(at: now) ? .lost : .none, error)
+            if !held { validUntil = nil }
+            if hadLease, !held { announcedStandby = true; return (.lost, error) }
+            return (.none, error)
         }
     }
 

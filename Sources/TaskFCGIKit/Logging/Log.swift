@@ -72,16 +72,27 @@ public final class Log: Sendable {
 
     private func write(_ level: LogLevel, _ tag: String, _ message: () -> String) {
         guard level >= self.level else { return }
-        var line = "\(clock.now()) \(level.label) [\(tag)] \(message())"
-        // A message never spans lines: a newline inside it would let input forge log lines.
-        if line.utf8.contains(where: { $0 == 10 || $0 == 13 }) {
-            line = String(line.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
-        }
-        line += "\n"
+        var line = "\(clock.now()) \(level.label) \(Log.escaped("[\(tag)] \(message())"))\n"
         state.withLock { state in
             let failure = line.withUTF8 { Log.writeAll(state.fd, $0.baseAddress!, $0.count) }
             if let failure { Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
         }
+    }
+
+    /// The message with control characters written as `\xNN` (`\u{NNNN}` for line separators):
+    /// input can neither forge log lines nor send escape codes to a terminal running `tail -f`.
+    static func escaped(_ message: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+        }
+        guard message.unicodeScalars.contains(where: isControl) else { return message }
+        var result = ""
+        for scalar in message.unicodeScalars {
+            if !isControl(scalar) { result.unicodeScalars.append(scalar) }
+            else if scalar.value <= 0xFF { result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(2) }
+            else { result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" }
+        }
+        return result
     }
 
     /// Reopens the file at the same path (after logrotate moved it) and says so in the new file.
@@ -134,5 +145,11 @@ public final class Log: Sendable {
         guard !state.warned else { return }
         state.warned = true
         _ = message.withCString { Glibc.write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

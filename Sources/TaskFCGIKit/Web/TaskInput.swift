@@ -31,6 +31,9 @@ public struct TaskInput: Equatable, Sendable {
             problems["title"] = "Enter a title."
         } else if title.count > Self.maxTitleLength {
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
+        } else if title.unicodeScalars.count > 16 * Self.maxTitleLength {
+            // One character can stack any number of combining marks: cap the code points too.
+            problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one carries too many accents or combining marks."
         } else if title.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) {
             problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
         }
