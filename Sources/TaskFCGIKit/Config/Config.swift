@@ -71,8 +71,8 @@ extension Config {
             throw ConfigError(file: file, key: nil, problem: "the config file \(reason)")
         }
         let document: JSONValue
-        do { document = try JSONValue.parse(data) } catch {
-            throw ConfigError(file: file, key: nil, problem: "is not valid JSON: \(describe(error))")
+        do { document = try JSONValue.parse([UInt8](data)) } catch {
+            throw ConfigError(file: file, key: nil, problem: "is not valid JSON5: \(error)")
         }
         return try parse(document, file: file, cores: cores)
     }
@@ -140,6 +140,9 @@ extension Config {
             return .tcp(host: host, port: port)
         }
         let path = absolute(text, from: folder)
+        guard !text.isEmpty, !text.hasSuffix("/"), path != folder else {
+            throw root.error("listen", "\"\(text)\" names a folder; give a socket file path such as taskfcgi.sock")
+        }
         // sockaddr_un holds 108 bytes including the terminating NUL.
         guard path.utf8.count < 108 else {
             throw root.error("listen", "the socket path is \(path.utf8.count) bytes long; unix sockets allow at most 107")
@@ -147,7 +150,7 @@ extension Config {
         return .unix(path: path)
     }
 
-    /// A plain relative path is made absolute against the config's folder; URIs and `:memory:` pass as-is.
+    /// A plain relative path is made absolute against the config's folder; `file:` URIs pass as-is.
     static func resolveDatabase(_ text: String, from folder: String) -> String {
         if text.hasPrefix("file:") { return text }
         return absolute(text, from: folder)
@@ -158,12 +161,5 @@ extension Config {
     static func absolute(_ path: String, from folder: String) -> String {
         let joined = path.hasPrefix("/") ? path : folder + "/" + path
         return URL(fileURLWithPath: joined).standardized.path
-    }
-
-    private static func describe(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-        }
-        return "\(error)"
     }
 }

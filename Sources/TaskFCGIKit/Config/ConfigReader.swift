@@ -17,7 +17,10 @@ struct ConfigReader {
         }
     }
 
-    func keyPath(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    func keyPath(_ key: String) -> String {
+        let shown = key.isEmpty ? "\"\"" : key
+        return path.isEmpty ? shown : path + "." + shown
+    }
 
     func error(_ key: String, _ problem: String) -> ConfigError {
         ConfigError(file: file, key: keyPath(key), problem: problem)

@@ -60,7 +60,12 @@ public final class Listener: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: path.utf8.prefix(buffer.count - 1))
         }
-        if access(path, F_OK) == 0 {
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            // Only ever replace a socket: a typo must not delete the database or any other file.
+            guard existing.st_mode & S_IFMT == S_IFSOCK else {
+                throw SetupError(description: "\(path) exists and is not a socket; refusing to replace it")
+            }
             // A live socket means another worker owns it; a dead one is left over from a crash.
             if try connects(address) { throw SetupError(description: "another process is already listening on \(path)") }
             unlink(path)
