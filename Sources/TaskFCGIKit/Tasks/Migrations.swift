@@ -46,6 +46,29 @@ public enum Schema {
                 expires_at   INTEGER NOT NULL
             );
             """),
+        Migration(name: "004-count-tasks-by-state", sql: """
+            -- The list page shows counts on every request; counting a million rows each time would
+            -- cost a second. Triggers keep them in step with every insert, delete and completion,
+            -- whoever makes it (the worker, a migration, the sqlite3 shell).
+            CREATE TABLE task_counts (
+                completed  INTEGER PRIMARY KEY,
+                n          INTEGER NOT NULL
+            );
+            INSERT INTO task_counts (completed, n)
+                SELECT 0, count(*) FROM tasks WHERE completed = 0
+                UNION ALL SELECT 1, count(*) FROM tasks WHERE completed = 1;
+            CREATE TRIGGER tasks_counted_on_insert AFTER INSERT ON tasks BEGIN
+                UPDATE task_counts SET n = n + 1 WHERE completed = NEW.completed;
+            END;
+            CREATE TRIGGER tasks_counted_on_delete AFTER DELETE ON tasks BEGIN
+                UPDATE task_counts SET n = n - 1 WHERE completed = OLD.completed;
+            END;
+            CREATE TRIGGER tasks_counted_on_update AFTER UPDATE OF completed ON tasks
+            WHEN OLD.completed <> NEW.completed BEGIN
+                UPDATE task_counts SET n = n - 1 WHERE completed = OLD.completed;
+                UPDATE task_counts SET n = n + 1 WHERE completed = NEW.completed;
+            END;
+            """),
     ]
 
     /// Why a database cannot be used with this build.

@@ -50,7 +50,7 @@ public final class SQLiteTaskStore: TaskStore {
 
     public func counts() throws -> TaskCounts {
         var counts = TaskCounts(pending: 0, completed: 0)
-        _ = try db.rows("SELECT completed, count(*) FROM tasks GROUP BY completed") { row in
+        _ = try db.rows("SELECT completed, n FROM task_counts") { row in
             if row.int(0) == 0 { counts.pending = Int(row.int(1)) } else { counts.completed = Int(row.int(1)) }
         }
         return counts

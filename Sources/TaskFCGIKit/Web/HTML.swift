@@ -31,13 +31,15 @@ public struct HTML {
     /// A number (nothing to escape), written digit by digit without a String in between.
     public mutating func number<N: BinaryInteger>(_ value: N) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        let start = bytes.count
-        var magnitude = value.magnitude
-        repeat {
-            bytes.append(UInt8(truncatingIfNeeded: magnitude % 10) + UInt8(ascii: "0"))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
+        let magnitude = UInt64(truncatingIfNeeded: value.magnitude)
+        var power: UInt64 = 1
+        while power <= magnitude / 10 { power *= 10 }
+        // Most significant digit first, so nothing is reversed (reversing a slice of `bytes`
+        // would copy the whole page).
+        while power > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: magnitude / power % 10) + UInt8(ascii: "0"))
+            power /= 10
+        }
     }
 
     /// A non-negative number padded with zeros to `width` digits (`07`).
