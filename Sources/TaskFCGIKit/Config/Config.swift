@@ -82,8 +82,11 @@ extension Config {
         let folder = (file as NSString).deletingLastPathComponent
 
         let connection = try root.requiredString("connectionString")
-        if connection == ":memory:" || connection.contains("mode=memory") {
-            throw root.error("connectionString", "an in-memory database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
+        // SQLite gives each connection its own private database for these: the job thread and the
+        // request threads would never see each other's tasks.
+        let uriPath = connection.hasPrefix("file:") ? connection.dropFirst(5).prefix { $0 != "?" && $0 != "#" } : nil
+        if connection == ":memory:" || connection.contains("mode=memory") || uriPath == ":memory:" || uriPath?.isEmpty == true {
+            throw root.error("connectionString", "an in-memory or temporary database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
         }
         let logPath = try root.requiredString("logPath")
         let zone = try root.string("timeZone").map { name in

@@ -103,8 +103,13 @@ public final class JobRunner: Sendable {
     }
 
     private func updateLease(_ lease: inout LeaseKeeper, _ schedules: inout [JobSchedule], _ store: TaskStore, now: Instant) {
+        let failuresBefore = lease.failures
         let (change, error) = lease.refresh(store, now: now)
-        if let error { log.warning("jobs", "could not renew the job lease: \(error)") }
+        // The first failure and the recovery are logged, not every retry.
+        if let error, failuresBefore == 0 { log.warning("jobs", "cannot reach the job lease: \(error); retrying with backoff") }
+        if failuresBefore > 0, lease.failures == 0 {
+            log.info("jobs", "the job lease is reachable again after \(failuresBefore) failed attempt\(failuresBefore == 1 ? "" : "s")")
+        }
         switch change {
         case .none: break
         case .acquired:
@@ -126,17 +131,21 @@ public final class JobRunner: Sendable {
         let begin = monotonicMicroseconds()
         var affected = 0
         var failure: String?
+        let ended: Instant
         do {
             affected = try job.run(store, now: started)
-            schedule.succeeded(at: clock.now(), nextWork: try job.nextWork(store))
+            let next = try job.nextWork(store)
+            ended = clock.now()
+            schedule.succeeded(at: ended, nextWork: next)
         } catch {
             failure = "\(error)"
-            schedule.failed(at: clock.now())
+            ended = clock.now()
+            schedule.failed(at: ended)
         }
         let micros = monotonicMicroseconds() - begin
         let tag = "job:\(job.name)"
         if let failure {
-            log.error(tag, "failed after \(Self.milliseconds(micros)) ms: \(failure); retrying in \(schedule.nextRun.since(clock.now()))")
+            log.error(tag, "failed after \(Self.milliseconds(micros)) ms: \(failure); retrying in \(schedule.nextRun.since(ended))")
         } else {
             log.info(tag, "\(job.verb) \(affected) task\(affected == 1 ? "" : "s") in \(Self.milliseconds(micros)) ms")
         }

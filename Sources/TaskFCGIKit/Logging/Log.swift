@@ -108,7 +108,9 @@ public final class Log: Sendable {
                 state.warned = false
                 return nil
             } catch {
-                Log.warnOnce(&state, "taskfcgi: \(error); still writing to the old file\n")
+                // Every failed reopen is reported: it answers an operator's SIGHUP, so it cannot flood.
+                let message = "taskfcgi: \(error); still writing to the old file\n"
+                _ = message.withCString { Glibc.write(STDERR_FILENO, $0, strlen($0)) }
                 return "\(error)"
             }
         }
