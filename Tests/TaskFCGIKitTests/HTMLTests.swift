@@ -34,3 +34,13 @@ import Testing
         #expect(DateText.display(summer, in: berlin) == "Wed 1 Jul 2026, 11:30 CEST")
     }
 }
+
+@Suite struct DateTextEdgeTests {
+    @Test func instantsFarOutsideTheFormStillRender() throws {
+        let utc = try #require(Zone(identifier: "UTC"))
+        // Rows written outside the app (the sqlite3 shell) may hold any integer.
+        #expect(DateText.display(Instant(milliseconds: -62_167_219_200_000 - 86_400_000), in: utc).hasPrefix("Fri 31 Dec -1, 00:00"))
+        #expect(DateText.display(Instant(milliseconds: 253_402_300_799_000), in: utc) == "Fri 31 Dec 9999, 23:59:59 UTC")
+        #expect(!DateText.display(Instant(milliseconds: Int64.max / 2), in: utc).isEmpty)
+    }
+}

@@ -141,48 +141,61 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Copies the params out of libfcgi's buffers into `request`, enforcing our size limits;
-    /// returns `CONTENT_LENGTH`.
+    /// returns `CONTENT_LENGTH`. Names are compared as bytes; only the values used become Strings.
     private func readParams(_ raw: UnsafeMutablePointer<FCGX_Request>, into request: inout Request) throws -> String {
         var total = 0
         var contentLength = ""
         var cursor = raw.pointee.envp
         while let entry = cursor?.pointee {
             cursor = cursor! + 1
-            // Invalid UTF-8 is kept as U+FFFD here; the address itself must be valid (below).
-            let pair = String(cString: entry)
-            total += pair.utf8.count
-            guard let equals = pair.utf8.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = pair[..<equals], value = String(pair[pair.index(after: equals)...])
-            if value.utf8.count > limits.maxParamBytes || total > limits.maxParamsTotal {
-                throw name == "DOCUMENT_URI" || name == "REQUEST_URI" || name == "QUERY_STRING"
+            let pair = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            total += pair.count
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = UnsafeBufferPointer(rebasing: pair[..<equals])
+            let value = UnsafeBufferPointer(rebasing: pair[(equals + 1)...])
+            if value.count > limits.maxParamBytes || total > limits.maxParamsTotal {
+                throw Self.named(name, "DOCUMENT_URI") || Self.named(name, "REQUEST_URI") || Self.named(name, "QUERY_STRING")
                     ? HTTPError(414, "The address is too long.")
                     : HTTPError(431, "The request headers are too large.")
             }
-            switch name {
-            case "REQUEST_METHOD": request.method = value
-            case "DOCUMENT_URI", "QUERY_STRING":
-                guard String(validatingCString: entry) != nil else {
-                    throw HTTPError(400, "The address is not valid UTF-8 text.")
-                }
-                if name == "DOCUMENT_URI" { request.path = value } else { request.query = value }
-            case "CONTENT_LENGTH": contentLength = value
-            case "CONTENT_TYPE": request.headers["content-type"] = value
-            case "SERVER_PORT": request.serverPort = value
-            default:
+            if Self.named(name, "REQUEST_METHOD") {
+                request.method = String(decoding: value, as: UTF8.self)
+            } else if Self.named(name, "DOCUMENT_URI") {
+                request.path = try Self.address(value)
+            } else if Self.named(name, "QUERY_STRING") {
+                request.query = try Self.address(value)
+            } else if Self.named(name, "CONTENT_LENGTH") {
+                contentLength = String(decoding: value, as: UTF8.self)
+            } else if Self.named(name, "CONTENT_TYPE") {
+                request.headers["content-type"] = String(decoding: value, as: UTF8.self)
+            } else if Self.named(name, "SERVER_PORT") {
+                request.serverPort = String(decoding: value, as: UTF8.self)
+            } else if name.starts(with: "HTTP_".utf8), !Self.named(name, "HTTP_CONTENT_TYPE"), !Self.named(name, "HTTP_CONTENT_LENGTH") {
+                // nginx also passes Content-Type and Content-Length as HTTP_*: the CGI params rule.
                 // A repeated header becomes one comma-separated value, as HTTP defines: a request
                 // carrying `Sec-Fetch-Site` or `Origin` twice then matches no allowed value.
-                // nginx also passes Content-Type and Content-Length as HTTP_*: the CGI params rule.
-                if name.hasPrefix("HTTP_"), name != "HTTP_CONTENT_TYPE", name != "HTTP_CONTENT_LENGTH" {
-                    let header = Self.headerName(name.utf8.dropFirst(5))
-                    request.headers[header] = request.headers[header].map { $0 + ", " + value } ?? value
-                }
+                let header = Self.headerName(UnsafeBufferPointer(rebasing: name[5...]))
+                let text = String(decoding: value, as: UTF8.self)
+                request.headers[header] = request.headers[header].map { $0 + ", " + text } ?? text
             }
         }
         return contentLength
     }
 
+    private static func named(_ name: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
+        name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
+    }
+
+    /// The path or query: it must be UTF-8 (nginx has already decoded the path's escapes).
+    private static func address(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw HTTPError(400, "The address is not valid UTF-8 text.")
+        }
+        return text
+    }
+
     /// `ACCEPT_LANGUAGE` → `accept-language`.
-    private static func headerName(_ cgiName: Substring.UTF8View) -> String {
+    private static func headerName(_ cgiName: UnsafeBufferPointer<UInt8>) -> String {
         String(decoding: cgiName.map { byte -> UInt8 in
             switch byte {
             case UInt8(ascii: "_"): return UInt8(ascii: "-")
@@ -228,17 +241,27 @@ public final class FastCGIServer: Sendable {
 
     /// Writes `Status:`, the headers, `Content-Length` and the body; false if the client went away.
     private func write(_ response: Response, omitBody: Bool, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
-        var head = "Status: \(response.status) \(Status.reason(response.status))\r\n"
-        for header in response.headers { head += "\(header.name): \(header.value)\r\n" }
-        head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
-        if !omitBody { bytes += response.body }
-        let written = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                FCGX_PutStr($0, Int32(buffer.count), stream)
-            }
+        var head: [UInt8] = []
+        head.reserveCapacity(512)
+        for part in ["Status: ", String(response.status), " ", Status.reason(response.status), "\r\n"] { head += part.utf8 }
+        for header in response.headers {
+            head += header.name.utf8
+            head += ": ".utf8
+            head += header.value.utf8
+            head += "\r\n".utf8
         }
+        for part in ["Content-Length: ", String(response.body.count), "\r\n\r\n"] { head += part.utf8 }
+        // Two writes into libfcgi's buffer rather than joining head and body into a new array.
+        let sent = head.withUnsafeBufferPointer { Self.put($0, to: stream) }
+            && (omitBody || response.body.withUnsafeBufferPointer { Self.put($0, to: stream) })
         // EPIPE and friends end this request quietly; FCGX_Finish_r cleans up.
-        return written == Int32(bytes.count) && FCGX_FFlush(stream) == 0
+        return sent && FCGX_FFlush(stream) == 0
+    }
+
+    private static func put(_ bytes: UnsafeBufferPointer<UInt8>, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+            FCGX_PutStr($0, Int32(bytes.count), stream)
+        } == Int32(bytes.count)
     }
 }

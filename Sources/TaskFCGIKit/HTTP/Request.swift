@@ -33,11 +33,23 @@ public struct Request: Sendable {
     /// The decoded `application/x-www-form-urlencoded` body; another content type is a 415.
     public func form() throws -> Form {
         if body.isEmpty { return Form(fields: []) }
-        let type = header("content-type")?.split(separator: ";").first?.trimmed().lowercased()
-        guard type == "application/x-www-form-urlencoded" else {
+        guard Self.isFormType(header("content-type") ?? "") else {
             throw HTTPError(415, "Send the form as application/x-www-form-urlencoded (the way an HTML form posts it).")
         }
         return try Form(urlEncoded: body)
+    }
+}
+
+extension Request {
+    /// `application/x-www-form-urlencoded`, in any case, optionally followed by `;` parameters.
+    static func isFormType(_ contentType: String) -> Bool {
+        let expected = "application/x-www-form-urlencoded".utf8
+        var type = contentType.utf8[...]
+        while type.first == UInt8(ascii: " ") || type.first == UInt8(ascii: "\t") { type = type.dropFirst() }
+        guard type.count >= expected.count,
+              zip(type, expected).allSatisfy({ ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) == $1 }) else { return false }
+        let rest = type.dropFirst(expected.count).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+        return rest.isEmpty || rest.first == UInt8(ascii: ";")
     }
 }
 

@@ -1,5 +1,11 @@
+import Synchronization
+
 /// The task store on one SQLite connection.
 public final class SQLiteTaskStore: TaskStore {
+    /// Writers in this process take turns here instead of in SQLite's busy handler, which sleeps
+    /// in steps of milliseconds; other processes still meet the busy timeout.
+    private static let writers = Mutex(())
+
     /// The connection, for callers that need SQLite itself (checkpoints, tests).
     public let db: Connection
 
@@ -16,9 +22,12 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func create(title: String, due: Instant, now: Instant) throws -> TaskItem {
-        try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
-                   .text(title), .int(due.milliseconds), .int(now.milliseconds))
-        return TaskItem(id: db.lastInsertID, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
+        let id = try write {
+            try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
+                       .text(title), .int(due.milliseconds), .int(now.milliseconds))
+            return db.lastInsertID
+        }
+        return TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
     }
 
     public func task(id: Int64) throws -> TaskItem? {
@@ -26,14 +35,16 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func update(id: Int64, title: String, due: Instant) throws -> UpdateOutcome {
-        let changed = try db.run("UPDATE tasks SET title = ?, due_at = ? WHERE id = ? AND completed = 0",
-                                 .text(title), .int(due.milliseconds), .int(id))
+        let changed = try write {
+            try db.run("UPDATE tasks SET title = ?, due_at = ? WHERE id = ? AND completed = 0",
+                       .text(title), .int(due.milliseconds), .int(id))
+        }
         if changed > 0 { return .updated }
         return try task(id: id) == nil ? .notFound : .alreadyCompleted
     }
 
     public func delete(id: Int64) throws -> Bool {
-        try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) > 0
+        try write { try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) } > 0
     }
 
     public func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem] {
@@ -68,10 +79,12 @@ public final class SQLiteTaskStore: TaskStore {
         while true {
             // Each batch commits on its own; the `completed = 0` guard makes a repeated sweep a no-op,
             // so an action date is written once and never rewritten.
-            let changed = try db.run("""
-                UPDATE tasks SET completed = 1, action_at = ?1
-                WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
-                """, .int(now.milliseconds), .int(Int64(batchSize)))
+            let changed = try write {
+                try db.run("""
+                    UPDATE tasks SET completed = 1, action_at = ?1
+                    WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
+                    """, .int(now.milliseconds), .int(Int64(batchSize)))
+            }
             total += changed
             if changed < batchSize { return total }
         }
@@ -81,13 +94,19 @@ public final class SQLiteTaskStore: TaskStore {
         precondition(batchSize > 0)
         var total = 0
         while true {
-            let changed = try db.run("""
-                DELETE FROM tasks WHERE id IN
-                    (SELECT id FROM tasks WHERE completed = 1 AND action_at < ? LIMIT ?)
-                """, .int(cutoff.milliseconds), .int(Int64(batchSize)))
+            let changed = try write {
+                try db.run("""
+                    DELETE FROM tasks WHERE id IN
+                        (SELECT id FROM tasks WHERE completed = 1 AND action_at < ? LIMIT ?)
+                    """, .int(cutoff.milliseconds), .int(Int64(batchSize)))
+            }
             total += changed
             if changed < batchSize { return total }
         }
+    }
+
+    private func write<T>(_ body: () throws -> T) throws -> T {
+        try Self.writers.withLock { _ in try body() }
     }
 
     public func changedElsewhere() throws -> Bool {

@@ -30,7 +30,16 @@ public struct Zone: Sendable {
 
     /// The zone's short name at `instant` (`CET`, `CEST`), or `UTC+01:00` where tzdata names none.
     public func abbreviation(at instant: Instant) -> String {
+        abbreviation(offset: offset(at: instant))
+    }
+
+    /// Wall-clock time and zone name at `instant`, asking the zone for its offset once.
+    public func local(at instant: Instant) -> (civil: CivilTime, abbreviation: String) {
         let offset = offset(at: instant)
+        return (CivilTime(secondsAsIfUTC: instant.milliseconds.floorDiv(1000) + Int64(offset)), abbreviation(offset: offset))
+    }
+
+    private func abbreviation(offset: Int) -> String {
         if let name = abbreviations[offset] { return name }
         let sign = offset < 0 ? "-" : "+"
         return "UTC\(sign)\(UTCText.pad(abs(offset) / 3600, 2)):\(UTCText.pad(abs(offset) / 60 % 60, 2))"

@@ -10,26 +10,23 @@ public enum DateText {
         return String(decoding: html.bytes, as: UTF8.self)
     }
 
-    /// Writes `display` straight into a page: list pages show a hundred dates, so no strings in between.
+    /// Writes `display` straight into a page: list pages show a hundred dates, so the text is
+    /// formatted on the stack and appended in one go.
     static func write(_ instant: Instant, in zone: Zone, to html: inout HTML) {
-        let civil = zone.civilTime(at: instant)
-        html.raw(weekdays[civil.weekday])
-        html.raw(" ")
-        html.number(civil.day)
-        html.raw(" ")
-        html.raw(months[civil.month - 1])
-        html.raw(" ")
-        html.number(civil.year)
-        html.raw(", ")
-        html.digits(civil.hour, 2)
-        html.raw(":")
-        html.digits(civil.minute, 2)
-        if civil.second != 0 {
-            html.raw(":")
-            html.digits(civil.second, 2)
+        let (civil, abbreviation) = zone.local(at: instant)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
+            var text = StackText(buffer: buffer)
+            text.put(weekdays[civil.weekday]); text.put(" ")
+            text.put(civil.day, width: 1); text.put(" ")
+            text.put(months[civil.month - 1]); text.put(" ")
+            text.put(civil.year, width: 1); text.put(", ")
+            text.put(civil.hour, width: 2); text.put(":")
+            text.put(civil.minute, width: 2)
+            if civil.second != 0 { text.put(":"); text.put(civil.second, width: 2) }
+            text.put(" ")
+            html.append(UnsafeBufferPointer(rebasing: buffer[..<text.count]))
         }
-        html.raw(" ")
-        html.text(zone.abbreviation(at: instant))
+        html.text(abbreviation)
     }
 
     /// A rough distance such as `3 s`, `5 min`, `2 h`, `4 days`.
@@ -47,5 +44,30 @@ extension HTML {
     /// An instant as `DateText.display` shows it.
     public mutating func date(_ instant: Instant, in zone: Zone) {
         DateText.write(instant, in: zone, to: &self)
+    }
+}
+
+/// ASCII written into a fixed stack buffer (large enough for any date line).
+private struct StackText {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    mutating func put(_ text: StaticString) {
+        UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    /// A whole number, zero-padded to `width` digits (years before 1 get a minus sign).
+    mutating func put(_ value: Int, width: Int) {
+        if value < 0 { put("-"); put(-value, width: width); return }
+        var digits = 1, rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        let length = max(width, digits)
+        var remaining = value
+        for index in stride(from: count + length - 1, through: count, by: -1) {
+            buffer[index] = UInt8(remaining % 10) + UInt8(ascii: "0")
+            remaining /= 10
+        }
+        count += length
     }
 }

@@ -20,6 +20,13 @@ public struct TaskInput: Equatable, Sendable {
         self.init(title: form["title"] ?? "", due: form["due"] ?? "")
     }
 
+    /// Control characters and line or paragraph separators (printable ASCII is decided without
+    /// looking up Unicode properties).
+    private static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value >= 0x20 && scalar.value < 0x7F { return false }
+        return [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+    }
+
     /// Messages by field name (`title`, `due`); empty when the input is valid.
     public typealias Problems = [String: String]
 
@@ -34,7 +41,7 @@ public struct TaskInput: Equatable, Sendable {
         } else if title.unicodeScalars.count > 16 * Self.maxTitleLength {
             // One character can stack any number of combining marks: cap the code points too.
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one carries too many accents or combining marks."
-        } else if title.unicodeScalars.contains(where: { [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory) }) {
+        } else if title.unicodeScalars.contains(where: Self.isForbidden) {
             problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
         }
         var dueInstant: Instant?
