@@ -51,7 +51,7 @@ final class UnitWebFixture {
         log = try Log(path: logPath, level: .debug, clock: clock)
         let notified = self.notified
         context = AppContext(store: store, zone: zone, clock: clock, log: log, jobs: jobs,
-                             notifyJobs: { notified.increment() })
+                             notifyJobs: { _ in notified.increment() })
         handler = App.handler(context)
     }
 

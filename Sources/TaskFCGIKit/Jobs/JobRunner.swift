@@ -21,6 +21,9 @@ public final class JobRunner: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let published: Mutex<JobsStatus>
+    /// When the loop next wakes by itself (Unix ms). `Int64.max` while it is planning, so a task
+    /// created meanwhile always wakes it; `Int64.min` while standing by (no job to run).
+    private let plannedWake = Atomic<Int64>(Int64.max)
 
     public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(),
                 maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15),
@@ -47,6 +50,12 @@ public final class JobRunner: Sendable {
     public func notify() {
         signals.withLock { $0.replan = true }
         wakeup.signal()
+    }
+
+    /// A task was created or moved to `due`: wake the thread only if that is sooner than it plans
+    /// to wake anyway, so a burst of far-future tasks costs no context switches.
+    public func notify(due: Instant) {
+        if due.milliseconds < plannedWake.load(ordering: .relaxed) { notify() }
     }
 
     /// Runs the named job as soon as the thread is free (if this process holds the lease);
@@ -77,6 +86,7 @@ public final class JobRunner: Sendable {
         var schedules = jobs.map { JobSchedule(interval: $0.interval, start: clock.now()) }
         var lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
         while true {
+            plannedWake.store(Int64.max, ordering: .relaxed)
             let now = clock.now()
             let pending = signals.withLock { state -> Signals in
                 defer { state.replan = false; state.runNow = [] }
@@ -95,6 +105,8 @@ public final class JobRunner: Sendable {
             let jobsNext = lease.holds(at: clock.now())
                 ? zip(jobs, schedules).filter { $0.0.enabled }.map(\.1.nextRun).min() : nil
             let next = min(jobsNext ?? lease.nextAttempt, lease.nextAttempt)
+            // Only the due-task job wakes early for new work; while standing by, nothing does.
+            plannedWake.store(jobsNext?.milliseconds ?? Int64.min, ordering: .relaxed)
             let wait = min(max(next.since(clock.now()), .milliseconds(0)), maxWait)
             if wait.milliseconds > 0 { _ = wakeup.wait(timeout: .now() + .milliseconds(Int(wait.milliseconds))) }
         }

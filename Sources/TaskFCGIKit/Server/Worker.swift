@@ -53,7 +53,7 @@ public enum Worker {
             listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log, stats: stats
         ) { _ in
             let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
-                                     jobs: runner, stats: stats, notifyJobs: { runner.notify() })
+                                     jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
             return App.handler(context)
         }
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")

@@ -4,15 +4,15 @@ public final class AppContext {
     public let zone: Zone
     public let clock: any WallClock
     public let log: Log
-    /// Wakes the job thread after tasks were created or moved.
-    public let notifyJobs: @Sendable () -> Void
+    /// Tells the job thread a task was created or moved to this due date.
+    public let notifyJobs: @Sendable (Instant) -> Void
     /// The job thread, for the dashboard and health checks (nil in tests without one).
     public let jobs: JobsView?
     /// Request counters, for `/status` (nil in tests without a server).
     public let stats: ServerStats?
 
     public init(store: TaskStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
-                jobs: JobsView? = nil, stats: ServerStats? = nil, notifyJobs: @escaping @Sendable () -> Void = {}) {
+                jobs: JobsView? = nil, stats: ServerStats? = nil, notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
         (self.store, self.zone, self.clock, self.log) = (store, zone, clock, log)
         (self.jobs, self.stats, self.notifyJobs) = (jobs, stats, notifyJobs)
     }

@@ -38,7 +38,7 @@ enum TaskHandlers {
             return TaskPages.form(id: nil, input: input, problems: invalid.problems, zone: app.zone)
         case .success(let valid):
             let task = try app.store.create(title: valid.title, due: valid.due, now: app.clock.now())
-            app.notifyJobs()
+            app.notifyJobs(valid.due)
             return .redirect("/tasks/\(task.id)")
         }
     }
@@ -66,7 +66,7 @@ enum TaskHandlers {
             case .notFound: throw taskNotFound
             case .alreadyCompleted: return TaskPages.readOnly(task)
             case .updated:
-                app.notifyJobs()
+                app.notifyJobs(valid.due)
                 return .redirect("/tasks/\(id)")
             }
         }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# TaskFCGI side by side with the shared harness's peers (/work/shared/bench): the C libfcgi
+# worker ("c-fcgi", the physical limit for libfcgi + SQLite) and PHP-FPM ("php"). Builds the
+# release worker, then runs the harness's compare.sh twice: c-fcgi vs swift, php vs swift.
+#
+#   Benchmarks/compare.sh                 # both comparisons, ROUNDS=2, 10 s per route
+#   ROUNDS=3 DURATION=20s Benchmarks/compare.sh
+#   Benchmarks/compare.sh c-fcgi          # one peer only
+#
+# Both sides are seeded over HTTP with the same 1,000 titles (SEED=http). The peers take an epoch
+# `due`, TaskFCGI a datetime-local one, so the seed and POST bodies are set per side (A_ENV, B_ENV).
+# TaskFCGI's cheap route is /healthz (the peers' is /static). Every other harness knob (DURATION,
+# WARMUP, ROUNDS, GET_CONNS, ...) passes through. The harness keeps the raw lines in
+# /work/shared/bench/results/compare-<time>.txt; this script prints the tables it prints and
+# keeps them in Benchmarks/results/compare-latest.txt.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
+[[ -x $BENCH_DIR/compare.sh ]] || { echo "compare.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
+
+[[ -n ${BIN:-} ]] && COMMIT=${COMMIT:-unknown (BIN given; set COMMIT)}
+if [[ -z ${BIN:-} ]]; then
+    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
+    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
+fi
+[[ -x $BIN ]] || { echo "compare.sh: no worker binary at $BIN" >&2; exit 1; }
+
+# The same titles on both sides; only the form of `due` differs.
+SEED_TITLE='title=Task+{i}:+review+%3Creport%3E+%26+%22notes%22+for+team%27s+sprint'
+POST_TITLE='title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party'
+export LABEL_CMD=swift
+export ROUNDS=${ROUNDS:-2}
+PEER_ENV="SEED=http SEED_BODY=$SEED_TITLE&due={due_epoch}"
+SWIFT_ENV="SEED=http STATIC_PATH=/healthz POST_BODY=$POST_TITLE&due=2027-01-01T09:00 WORKER_CONFIG_TEMPLATE=$ROOT/Benchmarks/taskfcgi.json.tmpl"
+
+peers=("$@")
+((${#peers[@]})) || peers=(c-fcgi php)
+# Everything below also goes to Benchmarks/results/compare-latest.txt.
+mkdir -p "$ROOT/Benchmarks/results"
+exec > >(tee "$ROOT/Benchmarks/results/compare-latest.txt")
+echo "# TaskFCGI vs ${peers[*]}, $(date -Is), nproc=$(nproc), $(uname -r), commit ${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)}; binary $BIN ($(date -r "$BIN" -Is)); uptime: $(uptime | sed 's/^ *//')"
+for peer in "${peers[@]}"; do
+    case $peer in c-fcgi|php) ;; *) echo "compare.sh: peer must be c-fcgi or php, not '$peer'" >&2; exit 2 ;; esac
+    echo
+    echo "## $peer (A) vs swift (B): B/A is TaskFCGI relative to $peer"
+    A_ENV=$PEER_ENV B_ENV=$SWIFT_ENV "$BENCH_DIR/compare.sh" "$peer" cmd:"exec $BIN --config \$CONF"
+done
+echo
+echo "# done: $(uptime | sed 's/^ *//')"
