@@ -130,7 +130,7 @@ public final class FastCGIServer: Sendable {
             guard let handler else { throw HTTPError(503, "The database cannot be opened right now. Please try again in a moment.") }
             response = handler(request)
         } catch {
-            response = ErrorPages.response(for: error, request: request, requestID: { "" }, log: log)
+            response = ErrorPages.response(for: error, request: request, requestID: App.newRequestID, log: log)
         }
         let sent = write(response, omitBody: request.method == "HEAD", to: raw.pointee.out)
         if log.enabled(.info) {
