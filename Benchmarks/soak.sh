@@ -31,6 +31,8 @@ SEED_TASKS=${SEED_TASKS:-100}
 SAMPLE_SECONDS=${SAMPLE_SECONDS:-5}
 MAX_RSS_GROWTH_PCT=${MAX_RSS_GROWTH_PCT:-20}
 
+# shellcheck source=lib.sh
+. "$ROOT/Benchmarks/lib.sh"
 log() { printf '[soak %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 2; }
 
@@ -41,31 +43,9 @@ NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null 2>&1 || die "$tool not found"; done
 [[ -f /etc/nginx/fastcgi_params ]] || die "/etc/nginx/fastcgi_params not found (install nginx)"
 
-# --- processes we start, stopped by pid at exit -------------------------------------------------
+# --- processes we start, stopped by pid at exit (stop_pid and cleanup come from lib.sh) ---------
 PIDS=()
 TMP=""
-stop_pid() {
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 150); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid did not stop on TERM within 15 s; sending KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local rc=$? i
-    trap - EXIT
-    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}"; done
-    if [[ -n $TMP ]]; then
-        if [[ ${KEEP_TMP:-0} == 1 || $rc -ne 0 ]]; then log "temp files kept in $TMP"; else rm -rf "$TMP"; fi
-    fi
-    exit "$rc"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
