@@ -16,6 +16,16 @@ bench_init() {
     done
     [[ -f /etc/nginx/fastcgi_params ]] || die "/etc/nginx/fastcgi_params not found (install nginx)"
     NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+    build_worker
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/taskfcgi-bench.XXXXXX")
+    chmod 755 "$TMP"
+    PIDS=()
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+# build_worker: builds the release worker (unless BIN or SKIP_BUILD=1) and sets BIN.
+build_worker() {
     if [[ -z ${BIN:-} ]]; then
         if [[ ${SKIP_BUILD:-0} != 1 ]]; then
             log "swift build -c release --product taskfcgi"
@@ -24,11 +34,6 @@ bench_init() {
         BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
     fi
     [[ -x $BIN ]] || die "no worker binary at $BIN"
-    TMP=$(mktemp -d "${TMPDIR:-/tmp}/taskfcgi-bench.XXXXXX")
-    chmod 755 "$TMP"
-    PIDS=()
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
 }
 
 # Stops one process we started: TERM, KILL after 15 s.

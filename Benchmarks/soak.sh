@@ -50,14 +50,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- build -------------------------------------------------------------------------------------
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-        log "swift build -c release --product taskfcgi"
-        (cd "$ROOT" && swift build -c release --product taskfcgi >&2)
-    fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || die "no worker binary at $BIN"
+build_worker
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/taskfcgi-soak.XXXXXX")
 chmod 755 "$TMP"   # nginx's worker process must reach the socket

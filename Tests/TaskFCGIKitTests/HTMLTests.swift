@@ -13,14 +13,6 @@ import Testing
         #expect(render { $0.number(value) } == String(value))
     }
 
-    @Test func paddedDigits() {
-        #expect(render { $0.digits(0, 2) } == "00")
-        #expect(render { $0.digits(7, 2) } == "07")
-        #expect(render { $0.digits(12, 2) } == "12")
-        #expect(render { $0.digits(5, 3) } == "005")
-        #expect(render { $0.digits(123, 2) } == "123")
-    }
-
     @Test func textIsEscapedAndRawIsNot() {
         #expect(render { $0.raw("<b>"); $0.text("<i>&\"'"); $0.raw("</b>") } == "<b>&lt;i&gt;&amp;&quot;&#39;</b>")
     }

@@ -89,7 +89,7 @@ public final class Log: Sendable {
         var result = ""
         for scalar in message.unicodeScalars {
             if !isControl(scalar) { result.unicodeScalars.append(scalar) }
-            else if scalar.value <= 0xFF { result += "\\x" + String(scalar.value, radix: 16, uppercase: true).leftPadded(2) }
+            else if scalar.value <= 0xFF { result += (scalar.value < 0x10 ? "\\x0" : "\\x") + String(scalar.value, radix: 16, uppercase: true) }
             else { result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}" }
         }
         return result
@@ -150,8 +150,3 @@ public final class Log: Sendable {
     }
 }
 
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}

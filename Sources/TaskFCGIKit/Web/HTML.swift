@@ -28,10 +28,6 @@ public struct HTML: ~Copyable {
         count += length
     }
 
-    private mutating func appendByte(_ byte: UInt8) {
-        withUnsafePointer(to: byte) { append($0, 1) }
-    }
-
     /// Markup written in this codebase.
     public mutating func raw(_ markup: StaticString) {
         append(markup.utf8Start, markup.utf8CodeUnitCount)
@@ -83,14 +79,6 @@ public struct HTML: ~Copyable {
     /// Bytes already known to be safe markup (formatted by this codebase).
     mutating func append(_ markup: UnsafeBufferPointer<UInt8>) {
         if let start = markup.baseAddress { append(start, markup.count) }
-    }
-
-    /// A non-negative number padded with zeros to `width` digits (`07`).
-    public mutating func digits(_ value: Int, _ width: Int) {
-        var length = 1, rest = value / 10
-        while rest > 0 { length += 1; rest /= 10 }
-        for _ in length..<max(width, length) { appendByte(UInt8(ascii: "0")) }
-        number(value)
     }
 
 

@@ -162,8 +162,6 @@ final class Cluster: @unchecked Sendable {
 
     /// The nginx config: an upstream of every socket on `ports[0]`, worker N alone on `ports[N + 1]`.
     func nginxConfig(ports: [Int]) -> String {
-        let folder = box.folder
-        let user = geteuid() == 0 ? "user root;\n" : ""
         let upstream = members.map { "        server unix:\($0.socketPath);" }.joined(separator: "\n")
         func server(port: Int, pass: String) -> String {
             """
@@ -184,32 +182,16 @@ final class Cluster: @unchecked Sendable {
         }
         var servers = server(port: ports[0], pass: "workers")
         for member in members { servers += server(port: ports[member.index + 1], pass: "unix:\(member.socketPath)") }
-        return """
-            \(user)worker_processes 1;
-            pid \(folder)/nginx-cluster.pid;
-            error_log \(nginxErrorLogPath) warn;
-
-            events {
-                worker_connections 1024;
-            }
-
-            http {
-                access_log off;
-                client_body_temp_path \(folder)/client_body;
-                fastcgi_temp_path \(folder)/fastcgi_temp;
-                proxy_temp_path \(folder)/proxy_temp;
-                uwsgi_temp_path \(folder)/uwsgi_temp;
-                scgi_temp_path \(folder)/scgi_temp;
-
-                # Round-robin over every worker. A dead worker's socket refuses the connection (kill -9)
-                # or is gone (SIGTERM): nginx then tries the next one (fastcgi_next_upstream error).
+        // Round-robin over every worker. A dead worker's socket refuses the connection (kill -9)
+        // or is gone (SIGTERM): nginx then tries the next one (fastcgi_next_upstream error).
+        return Nginx.document(folder: box.folder, pidFile: box.folder + "/nginx-cluster.pid",
+                              errorLog: nginxErrorLogPath, http: """
                 upstream workers {
             \(upstream)
                 }
 
-            \(servers)}
-
-            """
+            \(servers)
+            """)
     }
 
     private func startNginx() throws {

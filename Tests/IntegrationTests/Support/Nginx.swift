@@ -13,14 +13,15 @@ final class Nginx: @unchecked Sendable {
         (self.port, self.folder, self.master) = (port, folder, master)
     }
 
-    /// The config for `port`, modelled on deploy/nginx.conf.
-    static func config(folder: String, socket: String, port: Int, clientMaxBodySize: String) -> String {
-        // As root, nginx's worker would drop to www-data, which cannot open the worker's 0660 socket.
+    /// A whole nginx config around `http` (server and upstream blocks): pid, error log and temp
+    /// folders under `folder`, and `user root;` when running as root — as root, nginx's worker
+    /// would drop to www-data, which cannot open the worker's 0660 socket.
+    static func document(folder: String, pidFile: String, errorLog: String, http: String) -> String {
         let user = geteuid() == 0 ? "user root;\n" : ""
         return """
             \(user)worker_processes 1;
-            pid \(folder)/nginx.pid;
-            error_log \(folder)/nginx-error.log warn;
+            pid \(pidFile);
+            error_log \(errorLog) warn;
 
             events {
                 worker_connections 1024;
@@ -34,6 +35,15 @@ final class Nginx: @unchecked Sendable {
                 uwsgi_temp_path \(folder)/uwsgi_temp;
                 scgi_temp_path \(folder)/scgi_temp;
 
+            \(http)
+            }
+
+            """
+    }
+
+    /// The config for `port`, modelled on deploy/nginx.conf.
+    static func config(folder: String, socket: String, port: Int, clientMaxBodySize: String) -> String {
+        document(folder: folder, pidFile: folder + "/nginx.pid", errorLog: folder + "/nginx-error.log", http: """
                 server {
                     listen 127.0.0.1:\(port);
                     server_name localhost;
@@ -62,9 +72,7 @@ final class Nginx: @unchecked Sendable {
                         fastcgi_pass unix:\(socket);
                     }
                 }
-            }
-
-            """
+            """)
     }
 
     /// Starts nginx and waits until it accepts connections; retries on another port if the one it
