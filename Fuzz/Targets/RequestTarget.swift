@@ -6,7 +6,8 @@
 // An empty field means the header is absent; a field of just `!` means present but empty.
 // Checked properties:
 // - `form()` is empty for an empty body, a 415 for any other content type, else the same as
-//   `Form(urlEncoded:)`; only HTTPErrors are thrown;
+//   `Form(urlEncoded:)`; only HTTPErrors are thrown (the media type is what precedes `;`, without
+//   HTTP's optional white space, which is only space and tab, and compared ASCII-case-insensitively);
 // - `refusal` follows its documented rules (safe methods pass, `Sec-Fetch-Site` decides when
 //   present, then `Origin` versus `Host`);
 // - an origin built from an ASCII host itself (`http://` + host) is always the same origin.
@@ -33,7 +34,7 @@ public func fuzzRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let expected: Result<Form, HTTPError>
     if body.isEmpty {
         expected = .success(Form(fields: []))
-    } else if headers["content-type"]?.split(separator: ";").first?.trimmed().lowercased() != "application/x-www-form-urlencoded" {
+    } else if mediaType(headers["content-type"]) != "application/x-www-form-urlencoded" {
         expected = .failure(HTTPError(415, ""))
     } else {
         do { expected = .success(try Form(urlEncoded: body)) } catch let error as HTTPError { expected = .failure(error) }
@@ -82,3 +83,13 @@ public func fuzzRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+
+/// The media type of a Content-Type value, as the target's reference: the text before the first
+/// `;`, without surrounding spaces and tabs, ASCII letters lowercased; other bytes are kept.
+private func mediaType(_ contentType: String?) -> String? {
+    guard let contentType else { return nil }
+    let isOWS: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+    let type = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }.drop(while: isOWS)
+    let trimmed = type.prefix(type.count - type.reversed().prefix(while: isOWS).count)
+    return String(decoding: trimmed.map { (65...90).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+}

@@ -135,6 +135,8 @@ import Testing
 
     @Test(arguments: [
         "application/json", "multipart/form-data; boundary=xyz", "text/plain", "application/x-www-form-urlencodedx",
+        // Only space and tab are HTTP's optional white space (a fuzzer case); İ is not ASCII "i".
+        "application/x-www-form-urlencoded\u{0B}", "\napplication/x-www-form-urlencoded", "applİcation/x-www-form-urlencoded",
         "", nil,
     ] as [String?])
     func otherContentTypesWithABodyAre415(contentType: String?) throws {
