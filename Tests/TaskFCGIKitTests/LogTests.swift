@@ -54,6 +54,13 @@ private func lines(_ path: String) throws -> [String] {
         #expect(match.output.4 == "hello")
     }
 
+    @Test func timestampsAreUTCToTheMillisecond() {
+        #expect(Instant(milliseconds: 0).description == "1970-01-01T00:00:00.000Z")
+        #expect(Instant(milliseconds: -1).description == "1969-12-31T23:59:59.999Z")
+        #expect(Instant(milliseconds: utc(2026, 11, 24, 21, 30, 5).milliseconds + 42).description == "2026-11-24T21:30:05.042Z")
+        #expect(utc(9999, 12, 31, 23, 59, 59).description == "9999-12-31T23:59:59.000Z")
+    }
+
     @Test func levelFiltering() throws {
         let folder = try makeTempFolder()
         defer { removeFolder(folder) }

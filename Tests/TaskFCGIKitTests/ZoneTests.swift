@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TaskFCGIKit
 
@@ -70,6 +71,43 @@ import Testing
         let berlin = try #require(Zone(identifier: "Europe/Berlin"))
         #expect(berlin.resolve(CivilTime(year: 2026, month: 11, day: 24, hour: 21, minute: 30)) == .unique(utc(2026, 11, 24, 20, 30)))
         #expect(berlin.resolve(CivilTime(year: 2026, month: 3, day: 29, hour: 2, minute: 30)) == .skipped)
+    }
+
+    // The offset table must say what Foundation says: around every transition, at random instants,
+    // and outside the table's years. Zones with odd histories: a skipped day (Apia), DST abolished
+    // (São Paulo), Ramadan breaks (Casablanca), a 30-minute DST (Lord Howe), LMT offsets in seconds.
+    @Test(arguments: ["Europe/Berlin", "America/New_York", "Pacific/Apia", "America/Sao_Paulo",
+                      "Africa/Casablanca", "Australia/Lord_Howe", "Asia/Kathmandu", "Europe/Dublin", "UTC"])
+    func offsetTableAgreesWithFoundation(identifier: String) throws {
+        let zone = try #require(Zone(identifier: identifier))
+        let foundation = try #require(TimeZone(identifier: identifier))
+        func check(_ seconds: Int64) {
+            let expected = foundation.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
+            #expect(zone.offset(at: Instant(milliseconds: seconds * 1000)) == expected, "\(identifier) at \(seconds)")
+        }
+        var after = Date(timeIntervalSince1970: -2_300_000_000)
+        while let next = foundation.nextDaylightSavingTimeTransition(after: after), next.timeIntervalSince1970 < 7_400_000_000 {
+            let seconds = Int64(next.timeIntervalSince1970.rounded(.down))
+            for delta: Int64 in [-86_400, -1, 0, 1, 86_400] { check(seconds + delta) }
+            after = next
+        }
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { check(Int64.random(in: -3_000_000_000 ... 8_000_000_000, using: &random)) }
+    }
+
+    @Test func offsetTableAgreesWithFoundationInEveryZone() throws {
+        for identifier in TimeZone.knownTimeZoneIdentifiers {
+            guard let zone = Zone(identifier: identifier), let foundation = TimeZone(identifier: identifier) else { continue }
+            var after = Date(timeIntervalSince1970: -2_300_000_000)
+            while let next = foundation.nextDaylightSavingTimeTransition(after: after), next.timeIntervalSince1970 < 7_400_000_000 {
+                let seconds = Int64(next.timeIntervalSince1970.rounded(.down))
+                for delta: Int64 in [-1, 0] {
+                    let expected = foundation.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds + delta)))
+                    #expect(zone.offset(at: Instant(milliseconds: (seconds + delta) * 1000)) == expected, "\(identifier) at \(seconds + delta)")
+                }
+                after = next
+            }
+        }
     }
 
     @Test func tzifParserRejectsGarbage() {

@@ -26,31 +26,33 @@ public struct Form: Sendable, Equatable {
         a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
-    /// Percent-decodes one name or value.
+    /// Percent-decodes one name or value (on the stack: the String is the only allocation).
     static func decode(_ encoded: ArraySlice<UInt8>) throws -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.count)
-        var index = encoded.startIndex
-        while index < encoded.endIndex {
-            let byte = encoded[index]
-            switch byte {
-            case UInt8(ascii: "+"):
-                bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard index + 2 < encoded.endIndex, let high = hex(encoded[index + 1]), let low = hex(encoded[index + 2]) else {
-                    throw HTTPError(400, "The request has a broken percent escape (a % not followed by two hex digits).")
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(encoded.count, 1)) { bytes in
+            var count = 0
+            var index = encoded.startIndex
+            while index < encoded.endIndex {
+                let byte = encoded[index]
+                switch byte {
+                case UInt8(ascii: "+"):
+                    bytes[count] = UInt8(ascii: " ")
+                case UInt8(ascii: "%"):
+                    guard index + 2 < encoded.endIndex, let high = hex(encoded[index + 1]), let low = hex(encoded[index + 2]) else {
+                        throw HTTPError(400, "The request has a broken percent escape (a % not followed by two hex digits).")
+                    }
+                    bytes[count] = high << 4 | low
+                    index += 2
+                default:
+                    bytes[count] = byte
                 }
-                bytes.append(high << 4 | low)
-                index += 2
-            default:
-                bytes.append(byte)
+                count += 1
+                index += 1
             }
-            index += 1
+            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[..<count]), as: UTF8.self) else {
+                throw HTTPError(400, "The request is not valid UTF-8 text.")
+            }
+            return text
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw HTTPError(400, "The request is not valid UTF-8 text.")
-        }
-        return text
     }
 
     private static func hex(_ byte: UInt8) -> UInt8? {

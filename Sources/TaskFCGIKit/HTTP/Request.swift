@@ -41,15 +41,25 @@ public struct Request: Sendable {
 }
 
 extension Request {
-    /// `application/x-www-form-urlencoded`, in any case, optionally followed by `;` parameters.
+    /// `application/x-www-form-urlencoded`, in any case, optionally followed by `;` parameters;
+    /// only space and tab count as white space around it (HTTP's OWS).
     static func isFormType(_ contentType: String) -> Bool {
-        let expected = "application/x-www-form-urlencoded".utf8
-        var type = contentType.utf8[...]
-        while type.first == UInt8(ascii: " ") || type.first == UInt8(ascii: "\t") { type = type.dropFirst() }
-        guard type.count >= expected.count,
-              zip(type, expected).allSatisfy({ ($0 >= 65 && $0 <= 90 ? $0 + 32 : $0) == $1 }) else { return false }
-        let rest = type.dropFirst(expected.count).drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-        return rest.isEmpty || rest.first == UInt8(ascii: ";")
+        let expected: StaticString = "application/x-www-form-urlencoded"
+        var contentType = contentType
+        return contentType.withUTF8 { type in
+            func isOWS(_ index: Int) -> Bool { type[index] == UInt8(ascii: " ") || type[index] == UInt8(ascii: "\t") }
+            var at = 0
+            while at < type.count, isOWS(at) { at += 1 }
+            guard type.count - at >= expected.utf8CodeUnitCount else { return false }
+            for offset in 0..<expected.utf8CodeUnitCount {
+                let byte = type[at + offset]
+                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if lowered != expected.utf8Start[offset] { return false }
+            }
+            at += expected.utf8CodeUnitCount
+            while at < type.count, isOWS(at) { at += 1 }
+            return at == type.count || type[at] == UInt8(ascii: ";")
+        }
     }
 }
 

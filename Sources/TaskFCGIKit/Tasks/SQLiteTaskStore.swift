@@ -14,6 +14,10 @@ public final class SQLiteTaskStore: TaskStore {
     public init(_ db: Connection) { self.db = db }
 
     private static let columns = "id, title, due_at, completed, action_at, created_at"
+    // Built once: statements are cached by their text, so the hot paths should not rebuild it.
+    private static let selectByID = "SELECT \(columns) FROM tasks WHERE id = ?"
+    private static let selectPage = "SELECT \(columns) FROM tasks ORDER BY due_at, id LIMIT ? OFFSET ?"
+    private static let selectPageWithState = "SELECT \(columns) FROM tasks WHERE completed = ? ORDER BY due_at, id LIMIT ? OFFSET ?"
 
     private static func task(_ row: Row) -> TaskItem {
         TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)),
@@ -31,7 +35,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func task(id: Int64) throws -> TaskItem? {
-        try db.firstRow("SELECT \(Self.columns) FROM tasks WHERE id = ?", .int(id), map: Self.task)
+        try db.firstRow(Self.selectByID, .int(id), map: Self.task)
     }
 
     public func update(id: Int64, title: String, due: Instant) throws -> UpdateOutcome {
@@ -51,10 +55,10 @@ public final class SQLiteTaskStore: TaskStore {
         let page: [SQLValue] = [.int(Int64(limit)), .int(Int64(offset))]
         switch filter {
         case .all:
-            return try db.rows("SELECT \(Self.columns) FROM tasks ORDER BY due_at, id LIMIT ? OFFSET ?",
+            return try db.rows(Self.selectPage,
                                page[0], page[1], map: Self.task)
         case .pending, .completed:
-            return try db.rows("SELECT \(Self.columns) FROM tasks WHERE completed = ? ORDER BY due_at, id LIMIT ? OFFSET ?",
+            return try db.rows(Self.selectPageWithState,
                                .int(filter == .completed ? 1 : 0), page[0], page[1], map: Self.task)
         }
     }

@@ -47,16 +47,33 @@ public func monotonicMicroseconds() -> Int64 {
 
 /// UTC timestamps formatted by hand: no formatter objects on the log's hot path.
 enum UTCText {
+    /// `2026-11-24T21:30:05.123Z`, written into the string's own storage (every log line has one).
     static func iso8601(_ instant: Instant) -> String {
         var seconds = time_t(instant.milliseconds.floorDiv(1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var out = ""
-        out.reserveCapacity(24)
-        out += pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
-        out += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
-        out += "." + pad(Int(instant.milliseconds.floorMod(1000)), 3) + "Z"
-        return out
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else { return "\(year)-?" } // not a time this app stores
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var at = 0
+            func put(_ value: Int, _ width: Int, then separator: UInt8) {
+                var rest = value
+                for index in stride(from: at + width - 1, through: at, by: -1) {
+                    out[index] = UInt8(rest % 10) + UInt8(ascii: "0")
+                    rest /= 10
+                }
+                out[at + width] = separator
+                at += width + 1
+            }
+            put(year, 4, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+            put(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
+            put(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
+            put(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
+            put(Int(instant.milliseconds.floorMod(1000)), 3, then: UInt8(ascii: "Z"))
+            return at
+        }
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

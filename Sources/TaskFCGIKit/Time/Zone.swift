@@ -6,13 +6,16 @@ public struct Zone: Sendable {
     public let identifier: String
     private let timeZone: TimeZone
     private let abbreviations: [Int: String]
+    private let table: ZoneOffsets
 
     /// The zone named `identifier`, or nil when the system does not know it.
     public init?(identifier: String) {
         guard let timeZone = TimeZone(identifier: identifier) else { return nil }
         self.identifier = identifier
         self.timeZone = timeZone
-        self.abbreviations = ZoneAbbreviations.load(identifier: identifier)
+        let abbreviations = ZoneAbbreviations.load(identifier: identifier)
+        self.abbreviations = abbreviations
+        self.table = ZoneOffsets(timeZone) { Self.abbreviation(offset: $0, names: abbreviations) }
     }
 
     /// The process's zone (from `TZ` or `/etc/localtime`).
@@ -20,7 +23,7 @@ public struct Zone: Sendable {
 
     /// Seconds east of UTC at `instant`.
     public func offset(at instant: Instant) -> Int {
-        timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.milliseconds.floorDiv(1000))))
+        local(seconds: instant.milliseconds.floorDiv(1000)).offset
     }
 
     /// The civil time on a wall clock in this zone at `instant`.
@@ -30,17 +33,25 @@ public struct Zone: Sendable {
 
     /// The zone's short name at `instant` (`CET`, `CEST`), or `UTC+01:00` where tzdata names none.
     public func abbreviation(at instant: Instant) -> String {
-        abbreviation(offset: offset(at: instant))
+        local(seconds: instant.milliseconds.floorDiv(1000)).name
     }
 
-    /// Wall-clock time and zone name at `instant`, asking the zone for its offset once.
+    /// Wall-clock time and zone name at `instant`, looking the offset up once.
     public func local(at instant: Instant) -> (civil: CivilTime, abbreviation: String) {
-        let offset = offset(at: instant)
-        return (CivilTime(secondsAsIfUTC: instant.milliseconds.floorDiv(1000) + Int64(offset)), abbreviation(offset: offset))
+        let seconds = instant.milliseconds.floorDiv(1000)
+        let (offset, name) = local(seconds: seconds)
+        return (CivilTime(secondsAsIfUTC: seconds + Int64(offset)), name)
     }
 
-    private func abbreviation(offset: Int) -> String {
-        if let name = abbreviations[offset] { return name }
+    /// The offset and its name from the table, or from Foundation outside it.
+    private func local(seconds: Int64) -> (offset: Int, name: String) {
+        if let entry = table.local(at: seconds) { return entry }
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds)))
+        return (offset, Self.abbreviation(offset: offset, names: abbreviations))
+    }
+
+    private static func abbreviation(offset: Int, names: [Int: String]) -> String {
+        if let name = names[offset] { return name }
         let sign = offset < 0 ? "-" : "+"
         return "UTC\(sign)\(UTCText.pad(abs(offset) / 3600, 2)):\(UTCText.pad(abs(offset) / 60 % 60, 2))"
     }
@@ -58,15 +69,18 @@ public struct Zone: Sendable {
     /// Resolves a civil time to instants, assuming at most one offset change within a day of it.
     public func resolve(_ civil: CivilTime) -> Resolution {
         let local = civil.secondsAsIfUTC
-        let offsets = Set([-86_400, 86_400].map { offset(at: Instant(milliseconds: (local + Int64($0)) * 1000)) })
-        let matches = offsets.compactMap { candidate -> Instant? in
+        // The offsets a day before and after; the time means `local - offset` for each offset
+        // that holds at the instant it gives.
+        let before = offset(at: Instant(milliseconds: (local - 86_400) * 1000))
+        let after = offset(at: Instant(milliseconds: (local + 86_400) * 1000))
+        func instant(ifOffset candidate: Int) -> Instant? {
             let instant = Instant(milliseconds: (local - Int64(candidate)) * 1000)
             return offset(at: instant) == candidate ? instant : nil
-        }.sorted()
-        switch matches.count {
-        case 0: return .skipped
-        case 1: return .unique(matches[0])
-        default: return .ambiguous(earlier: matches[0], later: matches[matches.count - 1])
+        }
+        switch (instant(ifOffset: before), before == after ? nil : instant(ifOffset: after)) {
+        case (nil, nil): return .skipped
+        case (let only?, nil), (nil, let only?): return .unique(only)
+        case (let first?, let second?): return .ambiguous(earlier: min(first, second), later: max(first, second))
         }
     }
 }

@@ -60,6 +60,11 @@ private struct StackText {
     /// A whole number, zero-padded to `width` digits (years before 1 get a minus sign).
     mutating func put(_ value: Int, width: Int) {
         if value < 0 { put("-"); put(-value, width: width); return }
+        if value < 100, width <= 2 { // day, hour, minute, second: no loops
+            if value >= 10 || width == 2 { buffer[count] = UInt8(value / 10) + UInt8(ascii: "0"); count += 1 }
+            buffer[count] = UInt8(value % 10) + UInt8(ascii: "0"); count += 1
+            return
+        }
         var digits = 1, rest = value / 10
         while rest > 0 { digits += 1; rest /= 10 }
         let length = max(width, digits)

@@ -36,9 +36,9 @@ public struct TaskInput: Equatable, Sendable {
         let title = self.title.trimmed()
         if title.isEmpty {
             problems["title"] = "Enter a title."
-        } else if title.count > Self.maxTitleLength {
+        } else if title.utf8.count > Self.maxTitleLength, title.count > Self.maxTitleLength { // bytes ≥ characters: count only when it can matter
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
-        } else if title.unicodeScalars.count > 16 * Self.maxTitleLength {
+        } else if title.utf8.count > 16 * Self.maxTitleLength, title.unicodeScalars.count > 16 * Self.maxTitleLength {
             // One character can stack any number of combining marks: cap the code points too.
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one carries too many accents or combining marks."
         } else if title.unicodeScalars.contains(where: Self.isForbidden) {
