@@ -284,6 +284,7 @@ struct HostileCatalog {
             Self.refuses("spaces only", title: "     ", ["title": WorkerSays.enterTitle]),
             Self.refuses("line breaks only", title: "\r\n\t\n", ["title": WorkerSays.enterTitle]),
             Self.refuses("Unicode spaces only", title: "\u{A0}\u{2003}\u{3000}\u{2028}", ["title": WorkerSays.enterTitle]),
+            Self.refuses("zero-width characters only", title: "\u{200B}\u{200D}\u{FEFF}\u{2060}\u{AD}", ["title": WorkerSays.enterTitle]),
             Self.refuses("empty title and no due", title: "", due: "", ["title": WorkerSays.enterTitle, "due": WorkerSays.enterDue]),
             Self.creates("200 characters after trimming 10 spaces", title: "     " + times("t", 200) + "     ", stored: times("t", 200)),
             Self.refuses("10 KB ASCII title", title: times("A", 10_240), ["title": WorkerSays.titleTooLong(10_240)]),

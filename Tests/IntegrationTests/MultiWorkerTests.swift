@@ -46,7 +46,7 @@ extension IntegrationTests {
 
             // Outlive the first lease by a stand-by attempt: the holder must have renewed it (the
             // same acquired_at, a later expires_at) and the stand-by must not have taken it.
-            let outlived = try waitUntil(cluster.leaseTTL + 3, every: 0.1) {
+            let outlived = waitUntil(cluster.leaseTTL + 3, every: 0.1) {
                 nowMilliseconds() > first.acquiredAt + Int64(cluster.leaseTTL * 1000) + 1200
             }
             #expect(outlived)

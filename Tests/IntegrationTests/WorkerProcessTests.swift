@@ -35,6 +35,36 @@ extension IntegrationTests {
             #expect(worker.isRunning)
         }
 
+        @Test("threads are named for ps -L and top -H; the job thread runs nicer than the request threads")
+        func threadsAreNamedAndTheJobThreadYields() throws {
+            let box = try Sandbox()
+            defer { box.close() }
+            try box.writeConfig(["threads": 3])
+            let worker = try box.startWorker()
+            #expect(waitUntil(5) { box.log.contains("job thread started") }, "log:\n\(box.log)")
+
+            // name → nice of every thread, from /proc (fields after the command: state is 1st, nice 17th).
+            func threads() -> [String: Int] {
+                let folder = "/proc/\(worker.pid)/task"
+                let ids = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+                var result: [String: Int] = [:]
+                for id in ids {
+                    let stat = Sandbox.read("\(folder)/\(id)/stat")
+                    guard let close = stat.range(of: ") ", options: .backwards) else { continue }
+                    let name = Sandbox.read("\(folder)/\(id)/comm").trimmingCharacters(in: .newlines)
+                    let fields = stat[close.upperBound...].split(separator: " ")
+                    result[name] = fields.count > 16 ? Int(fields[16]) : nil
+                }
+                return result
+            }
+            let named = waitUntil(5) { threads()["taskfcgi-jobs"] != nil }
+            let seen = threads()
+            #expect(named, "threads: \(seen)")
+            #expect(Set(seen.keys).isSuperset(of: ["taskfcgi-jobs", "taskfcgi-req1", "taskfcgi-req2", "taskfcgi-req3"]), "threads: \(seen)")
+            #expect(seen["taskfcgi-jobs"] == (seen["taskfcgi-req1"] ?? 0) + 5, "threads: \(seen)")
+            #expect(worker.isRunning)
+        }
+
         @Test("SIGHUP after the log was moved: the worker reopens it and writes into the new file")
         func sighupReopensTheLog() throws {
             let box = try Sandbox()
@@ -124,11 +154,29 @@ extension IntegrationTests {
             defer { box.close() }
             let target = box.folder + "/missing-folder/file"
             let config = try box.writeConfig([key: target])
-            let run = try box.runTaskfcgi(["--config", config])
-            #expect(run.ending == .exited(78), "stderr: \(run.stderr)")
-            #expect(run.stderr.contains("\(config): \(key):"), "stderr: \(run.stderr)")
-            #expect(run.stderr.contains(target), "stderr: \(run.stderr)")
+            // Starting and `--check-config` refuse it alike.
+            for arguments in [["--config", config], ["--check-config", "--config", config]] {
+                let run = try box.runTaskfcgi(arguments)
+                #expect(run.ending == .exited(78), "\(arguments) stderr: \(run.stderr)")
+                #expect(run.stderr.contains("\(config): \(key):"), "\(arguments) stderr: \(run.stderr)")
+                #expect(run.stderr.contains(target), "\(arguments) stderr: \(run.stderr)")
+            }
             #expect(!Sandbox.exists(box.socketPath))
+        }
+
+        @Test("a listen path that is some other file: start and --check-config refuse it, the file is kept")
+        func listenPathThatIsAFileIsRefused() throws {
+            let box = try Sandbox()
+            defer { box.close() }
+            let file = box.folder + "/not-a-socket"
+            try Data("keep me".utf8).write(to: URL(fileURLWithPath: file))
+            let config = try box.writeConfig(["listen": file])
+            for arguments in [["--config", config], ["--check-config", "--config", config]] {
+                let run = try box.runTaskfcgi(arguments)
+                #expect(run.ending == .exited(78), "\(arguments) stderr: \(run.stderr)")
+                #expect(run.stderr.contains("listen") && run.stderr.contains("is not a socket"), "\(arguments) stderr: \(run.stderr)")
+            }
+            #expect(Sandbox.read(file) == "keep me")
         }
 
         @Test("the socket is created with mode 0660 even under umask 0")

@@ -17,6 +17,26 @@ import Testing
         #expect(render { $0.raw("<b>"); $0.text("<i>&\"'"); $0.raw("</b>") } == "<b>&lt;i&gt;&amp;&quot;&#39;</b>")
     }
 
+    @Test func escapingMatchesAPlainReference() {
+        func reference(_ text: String) -> String {
+            text.unicodeScalars.map { scalar -> String in
+                switch scalar {
+                case "&": "&amp;"
+                case "<": "&lt;"
+                case ">": "&gt;"
+                case "\"": "&quot;"
+                case "'": "&#39;"
+                case "\0": "\u{FFFD}"
+                default: String(scalar)
+                }
+            }.joined()
+        }
+        let everyASCII = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        let cases = ["", "plain", "<script>alert('x')</script>", "a\0b", "é&ü \u{1F600}<>", everyASCII,
+                     String(repeating: "<&>", count: 5000)] // longer than the buffer: it grows mid-run
+        for text in cases { #expect(HTML.escape(text) == reference(text)) }
+    }
+
     @Test func datesWrittenInPlaceMatchTheDisplayText() throws {
         let berlin = try #require(Zone(identifier: "Europe/Berlin"))
         let winter = Instant(milliseconds: 1_795_552_200_000) // 2026-11-24T20:30:00Z

@@ -414,13 +414,26 @@ final class UnitWebFixture {
         #expect(try web.allTasks().map(\.title.count) == [200, 200])
     }
 
-    @Test(arguments: ["a%09b", "a%00b", "a%0Ab", "a%0D%0Ab", "a%1Bb", "a%7Fb"])
-    func controlCharactersInTheTitleAre422(title: String) throws {
+    private static let controlMessage = "The title cannot contain control characters such as line breaks or tabs."
+
+    // Control characters are refused; a title of zero-width characters only (ZWSP, BOM, soft
+    // hyphen, word joiner, ZWJ) is as empty as one of spaces.
+    @Test(arguments: ["a%09b", "a%00b", "a%0Ab", "a%0D%0Ab", "a%1Bb", "a%7Fb"].map { ($0, controlMessage) }
+        + ["%E2%80%8B", "%E2%80%8B+%EF%BB%BF%C2%AD", "%E2%81%A0%E2%80%8D"].map { ($0, "Enter a title.") })
+    func unusableTitlesAre422(title: String, message: String) throws {
         let web = try Web()
         let response = web.post("/tasks", "title=\(title)&due=2026-11-25T09%3A15")
         #expect(response.status == 422)
-        #expect(Web.body(response).contains("The title cannot contain control characters such as line breaks or tabs."))
+        #expect(Web.body(response).contains(message))
         #expect(try web.allTasks().isEmpty)
+    }
+
+    @Test func titlesWithSomethingVisibleAreKept() throws {
+        let web = try Web()
+        // A zero-width joiner inside an emoji sequence is part of a visible title.
+        #expect(web.post("/tasks", "title=%F0%9F%91%A9%E2%80%8D%F0%9F%92%BB&due=2026-11-25T09%3A15").status == 303)
+        #expect(web.post("/tasks", "title=%E2%80%8Bx&due=2026-11-25T09%3A15").status == 303)
+        #expect(try web.allTasks().count == 2)
     }
 
     @Test func daylightSavingGapIs422() throws {

@@ -45,6 +45,7 @@ public final class FastCGIServer: Sendable {
         for index in 0..<threads {
             running.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
+                CurrentThread.setName("taskfcgi-req\(index + 1)")
                 serve(index)
                 if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
                     if !stopping.load(ordering: .acquiring) { broken.store(true, ordering: .releasing) }

@@ -32,6 +32,22 @@ public final class Listener: Sendable {
         }
     }
 
+    /// What `--check-config` can tell without taking the address: a unix socket's folder must let
+    /// us create the socket, and the path must not be some other file. A live socket is fine
+    /// there (the worker being checked may be running); starting would still refuse it.
+    public static func check(_ address: ListenAddress) throws {
+        guard case .unix(let path) = address else { return }
+        let folder = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let directory = folder.isEmpty ? (path.hasPrefix("/") ? "/" : ".") : folder
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw SetupError(description: "cannot create the socket \(path): the folder \(directory) is not writable (\(String(cString: strerror(errno))))")
+        }
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT != S_IFSOCK {
+            throw SetupError(description: "\(path) exists and is not a socket; refusing to replace it")
+        }
+    }
+
     /// Removes the socket file we created: nginx's new connects fail at once instead of queueing.
     public func stopNewConnections() {
         if let createdPath { unlink(createdPath) }

@@ -18,7 +18,11 @@ public enum Worker {
             return 0
         case .checkConfig(let path):
             guard let environment = prepare(path) else { return ConfigError.exitCode }
-            print("taskfcgi: the configuration file \(environment.config.file) syntax is ok; database and log open")
+            do { try Listener.check(environment.config.listen) } catch {
+                printError("taskfcgi: \(ConfigError(file: environment.config.file, key: "listen", problem: "\(error)"))")
+                return ConfigError.exitCode
+            }
+            print("taskfcgi: the configuration file \(environment.config.file) syntax is ok; database and log open, socket folder writable")
             return 0
         case .run(let path):
             // FastCGI's own set-up and the signal mask must precede every thread.

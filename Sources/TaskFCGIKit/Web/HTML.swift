@@ -14,7 +14,14 @@ public struct HTML: ~Copyable {
     deinit { base.deallocate() }
 
     /// The page so far.
-    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    public var bytes: [UInt8] {
+        // One memcpy; `Array(UnsafeBufferPointer)` copies byte by byte.
+        if count == 0 { return [] }
+        return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            buffer.baseAddress!.initialize(from: base, count: count)
+            initialized = count
+        }
+    }
 
     private mutating func append(_ source: UnsafeRawPointer, _ length: Int) {
         if count + length > capacity {

@@ -27,6 +27,13 @@ public struct TaskInput: Equatable, Sendable {
         return [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
     }
 
+    /// White space and characters drawn as nothing (zero-width space and joiners, BOM, soft hyphen).
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value > 0x20 && scalar.value < 0x7F { return false }
+        let properties = scalar.properties
+        return properties.isWhitespace || properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format
+    }
+
     /// Messages by field name (`title`, `due`); empty when the input is valid.
     public typealias Problems = [String: String]
 
@@ -34,7 +41,7 @@ public struct TaskInput: Equatable, Sendable {
     public func validate(in zone: Zone) -> Result<(title: String, due: Instant), FormProblems> {
         var problems: Problems = [:]
         let title = self.title.trimmed()
-        if title.isEmpty {
+        if title.unicodeScalars.allSatisfy(Self.isInvisible) { // empty, or zero-width characters only
             problems["title"] = "Enter a title."
         } else if title.utf8.count > Self.maxTitleLength, title.count > Self.maxTitleLength { // bytes ≥ characters: count only when it can matter
             problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
