@@ -15,8 +15,10 @@ public final class JobRunner: Sendable {
     private let leaseTTL: Interval
     /// How many runs the history keeps.
     public static let historyLimit = 1000
-    /// How much nicer than the request threads the job thread runs (CFS weight about 1/3 at +5).
-    static let niceSteps: Int32 = 5
+    /// How much nicer than the request threads the job thread runs: at +10 its CPU weight is a
+    /// tenth of theirs. Measured on 2 cores with a million due tasks under GET load: page p99 4.6 ms
+    /// instead of 5.6 ms (idle 2.2 ms), the sweep 3.9 s instead of 3.3 s.
+    static let niceSteps: Int32 = 10
 
     private struct Signals { var replan = false; var stopping = false; var runNow: Set<String> = [] }
     private let signals = Mutex(Signals())
