@@ -59,6 +59,8 @@ private func lines(_ path: String) throws -> [String] {
         #expect(Instant(milliseconds: -1).description == "1969-12-31T23:59:59.999Z")
         #expect(Instant(milliseconds: utc(2026, 11, 24, 21, 30, 5).milliseconds + 42).description == "2026-11-24T21:30:05.042Z")
         #expect(utc(9999, 12, 31, 23, 59, 59).description == "9999-12-31T23:59:59.000Z")
+        #expect(Instant(milliseconds: utc(9999, 12, 31, 23, 59, 59).milliseconds + 1000).description == "10000-01-01T00:00:00.000Z")
+        #expect(utc(12, 3, 4).description == "0012-03-04T00:00:00.000Z")
     }
 
     @Test func levelFiltering() throws {

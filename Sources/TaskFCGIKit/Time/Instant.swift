@@ -53,9 +53,11 @@ enum UTCText {
         var parts = tm()
         gmtime_r(&seconds, &parts)
         let year = Int(parts.tm_year) + 1900
-        guard (0...9999).contains(year) else { return "\(year)-?" } // not a time this app stores
-        return String(unsafeUninitializedCapacity: 24) { out in
+        var yearDigits = 4, rest = abs(year) / 10_000 // four digits, more for a far-future year
+        while rest > 0 { yearDigits += 1; rest /= 10 }
+        return String(unsafeUninitializedCapacity: 21 + yearDigits) { out in
             var at = 0
+            if year < 0 { out[0] = UInt8(ascii: "-"); at = 1 }
             func put(_ value: Int, _ width: Int, then separator: UInt8) {
                 var rest = value
                 for index in stride(from: at + width - 1, through: at, by: -1) {
@@ -65,7 +67,7 @@ enum UTCText {
                 out[at + width] = separator
                 at += width + 1
             }
-            put(year, 4, then: UInt8(ascii: "-"))
+            put(abs(year), yearDigits, then: UInt8(ascii: "-"))
             put(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
             put(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
             put(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
