@@ -15,10 +15,6 @@ public final class JobRunner: Sendable {
     private let leaseTTL: Interval
     /// How many runs the history keeps.
     public static let historyLimit = 1000
-    /// How much nicer than the request threads the job thread runs: at +10 its CPU weight is a
-    /// tenth of theirs. Measured on 2 cores with a million due tasks under GET load: page p99 4.6 ms
-    /// instead of 5.6 ms (idle 2.2 ms), the sweep 3.9 s instead of 3.3 s.
-    static let niceSteps: Int32 = 10
 
     private struct Signals { var replan = false; var stopping = false; var runNow: Set<String> = [] }
     private let signals = Mutex(Signals())
@@ -89,10 +85,6 @@ public final class JobRunner: Sendable {
         log.info("jobs", "job thread started: " + jobs.map {
             "\($0.job.name) " + ($0.enabled ? "every \($0.interval)" : "disabled")
         }.joined(separator: ", "))
-        // Pages come first: a million-task sweep should not double their latency.
-        if !CurrentThread.lowerPriority(by: Self.niceSteps) {
-            log.debug("jobs", "could not lower the job thread's CPU priority; it runs at the requests' priority")
-        }
         guard let store = openStoreRetrying() else { return }
         var schedules = jobs.map { JobSchedule(interval: $0.interval, start: clock.now()) }
         var lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
