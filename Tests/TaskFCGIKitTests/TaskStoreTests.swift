@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 @testable import TaskFCGIKit
 
@@ -22,6 +24,43 @@ private final class TempStore {
     private func at(minutes: Int64) -> Instant { t0.adding(.minutes(minutes)) }
 
     // MARK: create, read, update, delete
+
+    // The worker's shape: each thread reads on its own connection and writes through one shared
+    // connection. Ids come from the write connection, so concurrent creates must still each get
+    // their own row's id.
+    @Test func storesSharingAWriterGiveEachCreateItsOwnID() throws {
+        let temp = try TempStore()
+        let writer = SharedWriter(try Connection(location: temp.path))
+        let threads = 4, perThread = 50
+        let done = DispatchGroup()
+        let created = Mutex<[(id: Int64, title: String)]>([])
+        let failures = Mutex<[String]>([])
+        for thread in 0..<threads {
+            done.enter()
+            let path = temp.path, now = t0
+            Thread {
+                defer { done.leave() }
+                do {
+                    let store = SQLiteTaskStore(try Connection(location: path), writer: writer)
+                    for index in 0..<perThread {
+                        let title = "thread \(thread) task \(index)"
+                        let task = try store.create(title: title, due: now, now: now)
+                        created.withLock { $0.append((task.id, title)) }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }.start()
+        }
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        #expect(failures.withLock { $0 }.isEmpty)
+        let rows = created.withLock { $0 }
+        #expect(rows.count == threads * perThread)
+        #expect(Set(rows.map(\.id)).count == rows.count)
+        for row in rows { #expect(try temp.store.task(id: row.id)?.title == row.title) }
+        // The shared writer committed: the other connection sees every row, none twice.
+        #expect(try temp.store.counts().all == threads * perThread)
+    }
 
     @Test func createGetUpdateDelete() throws {
         let temp = try TempStore()

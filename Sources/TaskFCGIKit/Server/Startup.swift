@@ -4,15 +4,19 @@ import Foundation
 public struct Environment: Sendable {
     public let config: Config
     public let log: Log
+    /// The one connection every store writes tasks through.
+    let writer: SharedWriter
 
-    /// Opens a new connection for one thread, as every thread does (none is shared).
-    public func openConnection() throws -> Connection {
+    /// Opens a new connection for one thread, as every thread does for its reads.
+    public func openConnection() throws -> Connection { try Self.connection(config) }
+
+    static func connection(_ config: Config) throws -> Connection {
         try Connection(location: config.connectionString,
                        busyTimeoutMilliseconds: Int32(clamping: config.busyTimeout.milliseconds))
     }
 
-    /// A store on a new connection.
-    public func openStore() throws -> SQLiteTaskStore { SQLiteTaskStore(try openConnection()) }
+    /// A store on a new connection, writing through the shared writer.
+    public func openStore() throws -> SQLiteTaskStore { SQLiteTaskStore(try openConnection(), writer: writer) }
 }
 
 /// Everything validated before the worker starts, each failure reported as a `ConfigError` (exit 78).
@@ -24,15 +28,14 @@ public enum Startup {
         do { log = try Log(path: config.logPath, level: config.logLevel, clock: clock) } catch {
             throw ConfigError(file: config.file, key: "logPath", problem: "\(error)")
         }
-        let environment = Environment(config: config, log: log)
         do {
-            let db = try environment.openConnection()
+            let db = try Environment.connection(config)
             let ran = try Schema.migrate(db, now: clock.now())
             for name in ran { log.info("db", "applied migration \(name)") }
+            return Environment(config: config, log: log, writer: SharedWriter(try Environment.connection(config)))
         } catch {
             throw ConfigError(file: config.file, key: "connectionString",
                               problem: "cannot open the database \(config.connectionString): \(error)")
         }
-        return environment
     }
 }

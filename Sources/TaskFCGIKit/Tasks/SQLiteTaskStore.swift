@@ -1,17 +1,19 @@
 import Synchronization
 
-/// The task store on one SQLite connection.
+/// The task store: reads on its own SQLite connection, task writes through the process's shared
+/// writer when it has one.
 public final class SQLiteTaskStore: TaskStore {
-    /// Writers in this process take turns here instead of in SQLite's busy handler, which sleeps
-    /// in steps of milliseconds; other processes still meet the busy timeout.
+    /// Without a shared writer, writers in this process take turns here instead of in SQLite's
+    /// busy handler, which sleeps in steps of milliseconds; other processes still meet the busy timeout.
     private static let writers = Mutex(())
 
     /// The connection, for callers that need SQLite itself (checkpoints, tests).
     public let db: Connection
+    private let writer: SharedWriter?
 
     private var dataVersion: Int64?
 
-    public init(_ db: Connection) { self.db = db }
+    public init(_ db: Connection, writer: SharedWriter? = nil) { (self.db, self.writer) = (db, writer) }
 
     private static let columns = "id, title, due_at, completed, action_at, created_at"
     // Built once: statements are cached by their text, so the hot paths should not rebuild it.
@@ -26,7 +28,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func create(title: String, due: Instant, now: Instant) throws -> TaskItem {
-        let id = try write {
+        let id = try write { db in
             try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
                        .text(title), .int(due.milliseconds), .int(now.milliseconds))
             return db.lastInsertID
@@ -39,7 +41,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func update(id: Int64, title: String, due: Instant) throws -> UpdateOutcome {
-        let changed = try write {
+        let changed = try write { db in
             try db.run("UPDATE tasks SET title = ?, due_at = ? WHERE id = ? AND completed = 0",
                        .text(title), .int(due.milliseconds), .int(id))
         }
@@ -48,7 +50,7 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func delete(id: Int64) throws -> Bool {
-        try write { try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) } > 0
+        try write { db in try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) } > 0
     }
 
     public func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem] {
@@ -83,7 +85,7 @@ public final class SQLiteTaskStore: TaskStore {
         while true {
             // Each batch commits on its own; the `completed = 0` guard makes a repeated sweep a no-op,
             // so an action date is written once and never rewritten.
-            let changed = try write {
+            let changed = try write { db in
                 try db.run("""
                     UPDATE tasks SET completed = 1, action_at = ?1
                     WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
@@ -98,7 +100,7 @@ public final class SQLiteTaskStore: TaskStore {
         precondition(batchSize > 0)
         var total = 0
         while true {
-            let changed = try write {
+            let changed = try write { db in
                 try db.run("""
                     DELETE FROM tasks WHERE id IN
                         (SELECT id FROM tasks WHERE completed = 1 AND action_at < ? LIMIT ?)
@@ -109,8 +111,9 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
-    private func write<T>(_ body: () throws -> T) throws -> T {
-        try Self.writers.withLock { _ in try body() }
+    private func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+        if let writer { return try writer.write(body) }
+        return try Self.writers.withLock { _ in try body(db) }
     }
 
     public func changedElsewhere() throws -> Bool {
