@@ -1,6 +1,7 @@
 import CSQLite
 
-/// One SQLite connection, used by one thread only. Statements are prepared once and cached.
+/// One SQLite connection, used by one thread at a time (opened NOMUTEX: callers serialize, as
+/// `SharedWriter`'s lock does). Statements are prepared once and cached.
 public final class Connection {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
@@ -102,6 +103,6 @@ public final class Connection {
     }
 }
 
-// A connection belongs to the thread that opened it.
+// A connection belongs to the thread that opened it, or to the lock that guards it.
 @available(*, unavailable)
 extension Connection: Sendable {}
