@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by Benchmarks/run.sh and Benchmarks/profile.sh (sourced, not run). The caller sets ROOT
+# Shared by Benchmarks/run.sh, profile.sh and soak.sh (sourced, not run). The caller sets ROOT
 # and, optionally, BIN, SKIP_BUILD, THREADS, KEEP_TMP, PORT, WORKER_WRAPPER, WORKER_START_TIMEOUT,
 # then calls bench_init. Every process started here is stopped at exit, by its own pid.
 
@@ -10,7 +10,7 @@ sql() { sqlite3 -batch -noheader -cmd '.timeout 5000' "$@"; }
 # bench_init TOOL...: checks the tools, builds the release worker (sets BIN), makes TMP.
 bench_init() {
     local tool
-    for tool in nginx sqlite3 curl awk ss "$@"; do
+    for tool in nginx sqlite3 curl awk "$@"; do
         command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] \
             || die "$tool not found (as root: /work/shared/bench/setup.sh installs nginx, wrk, sqlite3, curl)"
     done
@@ -112,7 +112,11 @@ EOF
 
 stop_worker() { stop_pid "$WPID"; forget_pid "$WPID"; }
 
-port_free() { [[ -z $(ss -ltnH "sport = :$1" 2>/dev/null) ]]; }
+# port_free PORT: nothing listens on 127.0.0.1:PORT (ss where installed, else a bash connect).
+port_free() {
+    if command -v ss >/dev/null 2>&1; then [[ -z $(ss -ltnH "sport = :$1" 2>/dev/null) ]]
+    else ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; fi
+}
 
 # start_nginx DIR [SOCK]: 127.0.0.1:PORT (first free from 18180) to SOCK (default
 # DIR/worker.sock). Sets NPID, BASE.

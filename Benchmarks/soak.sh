@@ -17,7 +17,7 @@
 # port tried, 18380).
 #
 # Non-interactive; every process it starts is stopped by its own pid at exit; the temp folder
-# (/tmp/taskfcgi-soak.*) is removed unless the run failed or KEEP_TMP=1. Progress goes to stderr,
+# (/tmp/taskfcgi-bench.*) is removed unless the run failed or KEEP_TMP=1. Progress goes to stderr,
 # the results to stdout.
 set -euo pipefail
 
@@ -38,48 +38,15 @@ die() { log "ERROR: $*"; exit 2; }
 
 [[ $SOAK_SECONDS =~ ^[0-9]+$ && $SOAK_SECONDS -ge 10 ]] || die "SOAK_SECONDS must be a whole number ≥ 10, not '$SOAK_SECONDS'"
 
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
-[[ -x $NGINX ]] || die "nginx not found"
-for tool in wrk sqlite3 curl; do command -v "$tool" >/dev/null 2>&1 || die "$tool not found"; done
-[[ -f /etc/nginx/fastcgi_params ]] || die "/etc/nginx/fastcgi_params not found (install nginx)"
+# Tools, build, temp folder, and every process it starts stopped by pid at exit (lib.sh).
+bench_init wrk
 
-# --- processes we start, stopped by pid at exit (stop_pid and cleanup come from lib.sh) ---------
-PIDS=()
-TMP=""
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# --- build -------------------------------------------------------------------------------------
-build_worker
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/taskfcgi-soak.XXXXXX")
-chmod 755 "$TMP"   # nginx's worker process must reach the socket
-
-# --- worker ------------------------------------------------------------------------------------
-cat >"$TMP/taskfcgi.json" <<EOF
-{
-  "connectionString": "$TMP/tasks.db",
-  "logPath": "$TMP/worker.log",
-  "listen": "$TMP/worker.sock",
-  "threads": $WORKER_THREADS,
-  "timeZone": "UTC",
-  "logLevel": "info"
-}
-EOF
-"$BIN" --config "$TMP/taskfcgi.json" >"$TMP/worker.out" 2>&1 </dev/null &
-WPID=$!
-PIDS+=("$WPID")
-for i in $(seq 150); do
-    [[ -S $TMP/worker.sock ]] && break
-    kill -0 "$WPID" 2>/dev/null || { cat "$TMP/worker.out" >&2; die "the worker exited during start"; }
-    sleep 0.1
-done
-[[ -S $TMP/worker.sock ]] || die "the worker did not create its socket within 15 s"
+THREADS=$WORKER_THREADS start_worker "$TMP"
 log "worker pid $WPID ($BIN)"
 
 # Tasks for GET /tasks/{id}: ids 1…SEED_TASKS, due in 2030 (the job leaves them alone).
 now_ms=$(($(date +%s) * 1000))
-sqlite3 -batch -cmd '.timeout 5000' "$TMP/tasks.db" <<EOF
+sql "$TMP/tasks.db" <<EOF
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $SEED_TASKS)
 INSERT INTO tasks (id, title, due_at, created_at)
@@ -87,53 +54,9 @@ SELECT i, 'Seed ' || i, 1893492000000 + i * 60000, $now_ms FROM n;
 COMMIT;
 EOF
 
-# --- nginx -------------------------------------------------------------------------------------
-port_free() {
-    if command -v ss >/dev/null 2>&1; then [[ -z $(ss -ltnH "sport = :$1" 2>/dev/null) ]]
-    else ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; fi
-}
-port=${PORT:-18380}
-while ! port_free "$port"; do port=$((port + 1)); done
-user_line=""
-[[ $EUID -eq 0 ]] && user_line="user root;"   # as root nginx would drop to www-data, which cannot open the 0660 socket
-mkdir -p "$TMP/nginx"
-cat >"$TMP/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;   # wrk reuses its connections for the whole run
-    client_max_body_size 1m;
-    client_body_temp_path $TMP/nginx/body;
-    fastcgi_temp_path $TMP/nginx/fastcgi;
-    proxy_temp_path $TMP/nginx/proxy;
-    uwsgi_temp_path $TMP/nginx/uwsgi;
-    scgi_temp_path $TMP/nginx/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        server_name localhost;
-        include /etc/nginx/fastcgi_params;   # Debian's stock params, as deploy/nginx.conf
-        fastcgi_connect_timeout 2s;
-        fastcgi_send_timeout 30s;
-        fastcgi_read_timeout 30s;
-        location / {
-            fastcgi_pass unix:$TMP/worker.sock;   # no fastcgi_keep_conn, as deploy/nginx.conf
-        }
-    }
-}
-EOF
-"$NGINX" -t -q -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx.conf" || die "nginx -t failed"
-"$NGINX" -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx.conf" >"$TMP/nginx/stdout.log" 2>&1 </dev/null &
-NPID=$!
-PIDS+=("$NPID")
-BASE=http://127.0.0.1:$port
-for i in $(seq 100); do
+PORT=${PORT:-18380} start_nginx "$TMP"
+for _ in $(seq 100); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz" || true) == 200 ]] && break
-    kill -0 "$NPID" 2>/dev/null || { cat "$TMP/nginx/error.log" >&2; die "nginx exited"; }
     sleep 0.1
 done
 [[ $(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz" || true) == 200 ]] || die "GET $BASE/healthz did not answer 200"
@@ -219,7 +142,7 @@ mark=$((SOAK_SECONDS / 5))
 rss_at20=$(printf '%s\n' "${samples[@]}" | awk -v mark="$mark" '$1 >= mark { print $2; exit }')
 rss_at20=${rss_at20:-$rss_first}
 growth_pct=$(awk -v a="$rss_at20" -v b="$rss_last" 'BEGIN { printf "%.1f", (b - a) * 100 / a }')
-tasks=$(sqlite3 -batch -cmd '.timeout 5000' "$TMP/tasks.db" 'SELECT count(*) FROM tasks' 2>/dev/null || echo "?")
+tasks=$(sql "$TMP/tasks.db" 'SELECT count(*) FROM tasks' 2>/dev/null || echo "?")
 posted=$(awk 'BEGIN { n = 0 } /\[http\] POST \/tasks 303 / { n++ } END { print n }' "$TMP/worker.log")
 errors=$(grep -c ' ERROR ' "$TMP/worker.log" || true)
 rps=$(awk '/Requests\/sec/ { print $2; exit }' "$TMP/wrk.out")

@@ -34,10 +34,7 @@ extension IntegrationTests {
         func exactlyOneHolder() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease within 10 s\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let standby = cluster.others(than: holder)[0]
             guard let first = try cluster.leaseRow() else { Issue.record("no job_lease row"); return }
             #expect(try cluster.box.sqlInt("SELECT count(*) FROM job_lease") == 1)
@@ -88,10 +85,8 @@ extension IntegrationTests {
         func standbyAnnouncesItself() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder(), let lease = try cluster.leaseRow() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
+            let lease = try #require(try cluster.leaseRow(), "no job_lease row\n\(cluster.diagnostics)")
             let standby = cluster.others(than: holder)[0]
             // Its first attempt at the lease comes right after "job thread started" and fails.
             #expect(waitUntil(3) { standby.log.contains("[jobs] job thread started") }, "\(cluster.diagnostics)")
@@ -104,10 +99,7 @@ extension IntegrationTests {
         func killedHolderIsReplaced() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let survivor = cluster.others(than: holder)[0]
 
             holder.process.send(SIGKILL)
@@ -163,10 +155,7 @@ extension IntegrationTests {
                 """
             let cluster = try Cluster(setupSQL: audit)
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let survivor = cluster.others(than: holder)[0]
             let port = cluster.http.port
             var ids: [Int64] = []
@@ -238,10 +227,7 @@ extension IntegrationTests {
         func taskCreatedOnStandby() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let standby = cluster.others(than: holder)[0]
             // The holder's start-up run has planned its next sweep 5 min ahead (nothing was due).
             #expect(waitUntil(3) { holder.log.contains("[job:completeDueTasks] completed 0 tasks") }, "\(cluster.diagnostics)")
@@ -271,10 +257,7 @@ extension IntegrationTests {
         func gracefulStopHandsOver() throws {
             let cluster = try Cluster(leaseTTL: "10s")
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let standby = cluster.others(than: holder)[0]
             guard let before = try cluster.leaseRow() else { Issue.record("no job_lease row"); return }
 
@@ -295,20 +278,14 @@ extension IntegrationTests {
             #expect(try cluster.status(standby)["holdsLease"] as? Bool == true)
         }
 
-        /// Exposes a bug in `LeaseKeeper.refresh` (Sources/TaskFCGIKit/Jobs/LeaseKeeper.swift:36, 53, 57-58):
-        /// `.lost` is decided from `held = holds(at: now)`, which is already false once the lease ran
-        /// out by our own clock, so a holder that loses the lease after it expired (paused past the
-        /// TTL, or renewals failing with SQLITE_BUSY until expiry) never logs "lost the job lease … ;
-        /// standing by", while its successor logs "holding the job lease". Should be decided from
-        /// `validUntil != nil` (we held it when we last looked). Fails until fixed.
+        /// A holder that loses the lease after it ran out by its own clock (paused past the TTL, or
+        /// renewals failing until expiry) must still log that it lost it: `LeaseKeeper.refresh`
+        /// decides `.lost` from having held it when it last looked, not from holding it now.
         @Test("a holder paused past its TTL (SIGSTOP) resumes as a stand-by: it logs that it lost the lease and runs no job")
         func pausedHolderStandsBy() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let survivor = cluster.others(than: holder)[0]
 
             // A pause longer than the TTL: a VM suspended, a disk stall, a debugger.
@@ -383,10 +360,7 @@ extension IntegrationTests {
         func statusAndDashboard() throws {
             let cluster = try Cluster()
             defer { cluster.close() }
-            guard let holder = try cluster.waitForHolder() else {
-                Issue.record("no worker took the job lease\n\(cluster.diagnostics)")
-                return
-            }
+            let holder = try cluster.requireHolder()
             let standby = cluster.others(than: holder)[0]
             guard let lease = try cluster.leaseRow() else { Issue.record("no job_lease row"); return }
 

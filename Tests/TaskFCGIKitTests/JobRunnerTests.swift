@@ -73,6 +73,16 @@ private final class RunnerFixture {
 
     private func completeDueTasks() -> [ScheduledJob] { [ScheduledJob(CompleteDueTasks(), interval: .hours(1))] }
 
+    /// Waits up to 3 s for `task` to be completed, then checks its action date is within 1 s of due.
+    private func expectCompletedWithinASecond(_ task: TaskItem, _ store: SQLiteTaskStore,
+                                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let completed = try poll(deadline: 3) { try store.task(id: task.id)?.isCompleted == true }
+        #expect(completed, sourceLocation: sourceLocation)
+        let done = try #require(try store.task(id: task.id), sourceLocation: sourceLocation)
+        let lateness = try #require(done.actionAt, sourceLocation: sourceLocation).since(task.due)
+        #expect((0..<1000).contains(lateness.milliseconds), "completed \(lateness) after due", sourceLocation: sourceLocation)
+    }
+
     @Test func notifiedTaskIsCompletedWhenDue() throws {
         let fixture = try RunnerFixture(jobs: completeDueTasks())
         fixture.runner.start()
@@ -80,11 +90,7 @@ private final class RunnerFixture {
         let task = try store.create(title: "due soon", due: clock.now().adding(.milliseconds(300)), now: clock.now())
         fixture.runner.notify()
 
-        let completed = try poll(deadline: 3) { try store.task(id: task.id)?.isCompleted == true }
-        #expect(completed)
-        let done = try #require(try store.task(id: task.id))
-        let lateness = try #require(done.actionAt).since(task.due)
-        #expect((0..<1000).contains(lateness.milliseconds), "completed \(lateness) after due")
+        try expectCompletedWithinASecond(task, store)
 
         #expect(fixture.stop())
         let log = try fixture.logText()
@@ -102,11 +108,7 @@ private final class RunnerFixture {
         #expect(try poll(deadline: 3) { try !store.recentRuns(job: "completeDueTasks", limit: 1).isEmpty })
         let task = try store.create(title: "from another worker", due: clock.now().adding(.milliseconds(300)), now: clock.now())
 
-        let completed = try poll(deadline: 3) { try store.task(id: task.id)?.isCompleted == true }
-        #expect(completed)
-        let done = try #require(try store.task(id: task.id))
-        let lateness = try #require(done.actionAt).since(task.due)
-        #expect((0..<1000).contains(lateness.milliseconds), "completed \(lateness) after due")
+        try expectCompletedWithinASecond(task, store)
         #expect(fixture.stop())
     }
 

@@ -107,6 +107,11 @@ final class Cluster: @unchecked Sendable {
         return holder
     }
 
+    /// The first holder, or the test stops with the cluster's diagnostics.
+    func requireHolder(sourceLocation: SourceLocation = #_sourceLocation) throws -> Member {
+        try #require(try waitForHolder(), "no worker took the job lease within 10 s\n\(diagnostics)", sourceLocation: sourceLocation)
+    }
+
     /// The other members.
     func others(than member: Member) -> [Member] { members.filter { $0 !== member } }
 
