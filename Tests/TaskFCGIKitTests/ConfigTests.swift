@@ -179,6 +179,25 @@ private func config(_ extra: String = "") -> String {
         #expect(error.key == "listen")
     }
 
+    @Test func cronAndIntervalTogetherAreRefused() throws {
+        let error = try configError(config(#""jobs": { "purgeCompletedTasks": { "interval": "1h", "cron": "@daily" } }"#))
+        #expect(error.key == "jobs.purgeCompletedTasks.cron")
+        #expect(error.problem.contains("either \"interval\" or \"cron\""))
+    }
+
+    @Test func badCronNamesTheKeyAndTheField() throws {
+        let error = try configError(config(#""jobs": { "purgeCompletedTasks": { "cron": "0 25 * * *" } }"#))
+        #expect(error.key == "jobs.purgeCompletedTasks.cron")
+        #expect(error.problem == "field 2 (hour): 25 is out of range 0–23")
+        #expect("\(error)".hasSuffix("jobs.purgeCompletedTasks.cron: field 2 (hour): 25 is out of range 0–23"))
+    }
+
+    @Test func unknownMisfirePolicyIsRefused() throws {
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "misfire": "twice" } }"#))
+        #expect(error.key == "jobs.completeDueTasks.misfire")
+        #expect(error.problem.contains("once, skip"))
+    }
+
     @Test func exitCodeIsEXConfig() {
         #expect(ConfigError.exitCode == 78)
     }
@@ -191,8 +210,8 @@ private func config(_ extra: String = "") -> String {
         #expect(config.logLevel == .info)
         #expect(config.maxBodyBytes == 1 << 20)
         #expect(config.busyTimeout == .seconds(5))
-        #expect(config.completeDueTasks == JobSettings(enabled: true, interval: .minutes(5)))
-        #expect(config.purgeCompletedTasks == JobSettings(enabled: true, interval: .days(1)))
+        #expect(config.completeDueTasks == JobSettings(enabled: true, trigger: .every(.minutes(5))))
+        #expect(config.purgeCompletedTasks == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
         #expect(config.purgeRetain == .days(30))
         #expect(config.listen == .inherited)
     }
@@ -208,7 +227,7 @@ private func config(_ extra: String = "") -> String {
             "busyTimeout": "250ms", "listen": "127.0.0.1:9000",
             "jobs": {
                 "completeDueTasks": { "interval": "30s" },
-                "purgeCompletedTasks": { "enabled": false, "interval": "1h", "retain": "7d" }
+                "purgeCompletedTasks": { "enabled": false, "interval": "1h", "retain": "7d", "misfire": "skip" }
             }
             """))
         #expect(config.threads == 3)
@@ -217,9 +236,17 @@ private func config(_ extra: String = "") -> String {
         #expect(config.maxBodyBytes == 4096)
         #expect(config.busyTimeout == .milliseconds(250))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 9000))
-        #expect(config.completeDueTasks == JobSettings(enabled: true, interval: .seconds(30)))
-        #expect(config.purgeCompletedTasks == JobSettings(enabled: false, interval: .hours(1)))
+        #expect(config.completeDueTasks == JobSettings(enabled: true, trigger: .every(.seconds(30))))
+        #expect(config.purgeCompletedTasks == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
         #expect(config.purgeRetain == .days(7))
+    }
+
+    @Test func cronScheduleIsRead() throws {
+        let config = try load(config(#""jobs": { "purgeCompletedTasks": { "cron": "0 3 * * *", "misfire": "skip" } }"#))
+        #expect(config.purgeCompletedTasks.trigger == .cron(try CronExpression(parsing: "0 3 * * *")))
+        #expect(config.purgeCompletedTasks.trigger.description == "cron 0 3 * * *")
+        #expect(config.purgeCompletedTasks.misfire == .skip)
+        #expect(config.completeDueTasks.misfire == .once)
     }
 
     @Test func json5CommentsAndTrailingCommasAreAccepted() throws {
@@ -232,7 +259,7 @@ private func config(_ extra: String = "") -> String {
                 "jobs": { "completeDueTasks": { "interval": "1m", }, },
             }
             """)
-        #expect(config.completeDueTasks.interval == .minutes(1))
+        #expect(config.completeDueTasks.trigger == .every(.minutes(1)))
     }
 
     @Test func relativePathsResolveAgainstTheConfigFolder() throws {

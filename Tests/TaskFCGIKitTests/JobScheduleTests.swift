@@ -1,95 +1,72 @@
 import Testing
 @testable import TaskFCGIKit
 
+/// The slot logic with an injected clock: what the runner does about a schedule at a given instant.
 @Suite struct JobScheduleTests {
     private let start = utc(2026, 11, 24, 12)
-    private let interval = Interval.minutes(5)
+    private let utcZone = Zone(identifier: "UTC")!
+    private let berlin = Zone(identifier: "Europe/Berlin")!
+    private let hourly = JobTrigger.every(.hours(1))
 
-    private func at(seconds: Int64) -> Instant { start.adding(.seconds(seconds)) }
+    private func at(minutes: Int64) -> Instant { start.adding(.minutes(minutes)) }
 
-    @Test func runsAtOnceOnStart() {
-        let schedule = JobSchedule(interval: interval, start: start)
-        #expect(schedule.nextRun == start)
-        #expect(schedule.failures == 0)
+    private func decide(_ next: Instant, _ now: Instant, _ trigger: JobTrigger, _ policy: MisfirePolicy = .once,
+                        zone: Zone? = nil) -> SlotDecision {
+        SlotDecision.decide(next: next, now: now, trigger: trigger, zone: zone ?? utcZone, policy: policy)
     }
 
-    @Test func afterSuccessDueBeforeIntervalWins() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.succeeded(at: at(seconds: 1), nextWork: at(seconds: 60))
-        #expect(schedule.nextRun == at(seconds: 60))
+    @Test func waitsForAFutureSlot() {
+        #expect(decide(at(minutes: 60), at(minutes: 59), hourly) == .wait(until: at(minutes: 60)))
     }
 
-    @Test func afterSuccessIntervalBeforeDueWins() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.succeeded(at: at(seconds: 1), nextWork: at(seconds: 3600))
-        #expect(schedule.nextRun == at(seconds: 301))
+    @Test func runsTheSlotThatIsDueNow() {
+        #expect(decide(at(minutes: 60), at(minutes: 60), hourly) == .run(slot: at(minutes: 60), missed: 0, next: at(minutes: 120)))
     }
 
-    @Test func afterSuccessWithoutWorkWaitsOneInterval() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.succeeded(at: at(seconds: 1), nextWork: nil)
-        #expect(schedule.nextRun == at(seconds: 301))
+    @Test func aSlotLessThanTheGraceLateIsOnTimeEvenWhenSkipping() {
+        let now = at(minutes: 60).adding(.seconds(30))
+        #expect(decide(at(minutes: 60), now, hourly, .skip) == .run(slot: at(minutes: 60), missed: 0, next: at(minutes: 120)))
     }
 
-    @Test func workAlreadyDueMeansRunAgainAtOnce() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.succeeded(at: at(seconds: 10), nextWork: at(seconds: 9))
-        #expect(schedule.nextRun == at(seconds: 9))
+    @Test func missedSlotsRunOnceForTheLatestSlot() {
+        // Nobody held the lease from 12:00 to 17:30: the 13:00 … 17:00 slots passed.
+        let decision = decide(at(minutes: 60), at(minutes: 330), hourly, .once)
+        #expect(decision == .run(slot: at(minutes: 300), missed: 4, next: at(minutes: 360)))
     }
 
-    @Test func workAppearedMovesEarlierNeverLater() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.succeeded(at: start, nextWork: nil)
-        #expect(schedule.nextRun == at(seconds: 300))
-        schedule.workAppeared(at: at(seconds: 100))
-        #expect(schedule.nextRun == at(seconds: 100))
-        schedule.workAppeared(at: at(seconds: 200))
-        #expect(schedule.nextRun == at(seconds: 100))
-        schedule.workAppeared(at: at(seconds: 400))
-        #expect(schedule.nextRun == at(seconds: 100))
-        schedule.workAppeared(at: at(seconds: 50))
-        #expect(schedule.nextRun == at(seconds: 50))
+    @Test func missedSlotsAreSkippedWithSkip() {
+        let decision = decide(at(minutes: 60), at(minutes: 330), hourly, .skip)
+        #expect(decision == .skip(missed: 5, next: at(minutes: 360)))
     }
 
-    @Test func workAppearedIsIgnoredWhileBackingOff() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.failed(at: start)
-        #expect(schedule.nextRun == at(seconds: 1))
-        schedule.workAppeared(at: start)
-        #expect(schedule.nextRun == at(seconds: 1))
+    @Test func intervalSlotsStayOnTheirGrid() {
+        // The grid is anchored at the first slot, not at whenever the worker came back.
+        let every7 = JobTrigger.every(.minutes(7))
+        #expect(decide(at(minutes: 0), at(minutes: 30), every7) == .run(slot: at(minutes: 28), missed: 4, next: at(minutes: 35)))
     }
 
-    @Test func failuresBackOffExponentiallyUpToAMinute() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        var waits: [Interval] = []
-        for _ in 1...9 {
-            schedule.failed(at: start)
-            waits.append(schedule.nextRun.since(start))
-        }
-        #expect(waits == [1, 2, 4, 8, 16, 32, 60, 60, 60].map { Interval.seconds($0) })
-        #expect(schedule.failures == 9)
+    @Test func cronSlotsMissedOverDaysRunOnce() throws {
+        let daily = JobTrigger.cron(try CronExpression(parsing: "@daily"))
+        let next = utc(2026, 11, 25)
+        let decision = decide(next, utc(2026, 11, 28, 9), daily, .once)
+        #expect(decision == .run(slot: utc(2026, 11, 28), missed: 3, next: utc(2026, 11, 29)))
+        #expect(decide(next, utc(2026, 11, 28, 9), daily, .skip) == .skip(missed: 4, next: utc(2026, 11, 29)))
     }
 
-    @Test func backoffTable() {
-        #expect(JobSchedule.backoff(failures: 0) == .seconds(1))
-        #expect(JobSchedule.backoff(failures: 1) == .seconds(1))
-        #expect(JobSchedule.backoff(failures: 3) == .seconds(4))
-        #expect(JobSchedule.backoff(failures: 7) == .seconds(60))
-        #expect(JobSchedule.backoff(failures: 1_000_000) == .seconds(60))
+    @Test func firstSlotOfANewIntervalJobIsNowAndOfACronJobItsNextMatch() throws {
+        #expect(hourly.firstSlot(now: start, lastSlot: nil, in: utcZone) == start)
+        #expect(hourly.firstSlot(now: at(minutes: 10), lastSlot: start, in: utcZone) == at(minutes: 60))
+        #expect(hourly.firstSlot(now: at(minutes: 90), lastSlot: start, in: utcZone) == at(minutes: 90))
+        let daily = JobTrigger.cron(try CronExpression(parsing: "@daily"))
+        #expect(daily.firstSlot(now: start, lastSlot: nil, in: utcZone) == utc(2026, 11, 25))
     }
 
-    @Test func successResetsFailures() {
-        var schedule = JobSchedule(interval: interval, start: start)
-        schedule.failed(at: start)
-        schedule.failed(at: at(seconds: 1))
-        #expect(schedule.failures == 2)
-        schedule.succeeded(at: at(seconds: 3), nextWork: nil)
-        #expect(schedule.failures == 0)
-        #expect(schedule.nextRun == at(seconds: 303))
-        // Work reschedules again, and the next failure starts over at one second.
-        schedule.workAppeared(at: at(seconds: 10))
-        #expect(schedule.nextRun == at(seconds: 10))
-        schedule.failed(at: at(seconds: 10))
-        #expect(schedule.nextRun == at(seconds: 11))
+    @Test func descriptionIsTheScheduleAsWritten() throws {
+        #expect(hourly.description == "every 1h")
+        #expect(JobTrigger.cron(try CronExpression(parsing: "@daily")).description == "cron @daily")
+    }
+
+    @Test func backoffDoublesUpToAMinute() {
+        #expect((1...8).map { retryBackoff(failures: $0) } == [1, 2, 4, 8, 16, 32, 60, 60].map { Interval.seconds($0) })
     }
 }

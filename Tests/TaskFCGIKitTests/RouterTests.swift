@@ -50,7 +50,7 @@ final class UnitWebFixture {
         zone = try #require(Zone(identifier: "Europe/Berlin"))
         log = try Log(path: logPath, level: .debug, clock: clock)
         let notified = self.notified
-        context = AppContext(store: store, zone: zone, clock: clock, log: log, jobs: jobs,
+        context = AppContext(store: store, jobStore: SQLiteJobStore(db), zone: zone, clock: clock, log: log, jobs: jobs,
                              notifyJobs: { _ in notified.increment() })
         handler = App.handler(context)
     }

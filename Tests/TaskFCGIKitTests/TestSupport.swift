@@ -43,3 +43,39 @@ func utc(_ year: Int, _ month: Int, _ day: Int, _ hour: Int = 0, _ minute: Int =
     Instant(milliseconds: CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         .secondsAsIfUTC * 1000)
 }
+
+/// A clock that reads what the test sets.
+final class TestClock: WallClock, @unchecked Sendable {
+    var instant: Instant
+    init(_ instant: Instant) { self.instant = instant }
+    func now() -> Instant { instant }
+}
+
+/// Takes the job lease on `db` for a test holder (replacing whatever row is there) and returns its fence.
+func takeTestLease(_ jobs: SQLiteJobStore, holder: String = "test-holder", now: Instant, ttl: Interval = .minutes(1)) throws -> Fence {
+    let claim = Lease(holder: holder, pid: 1, host: "test", machine: "test", generation: 0, acquiredAt: now, expiresAt: now.adding(ttl))
+    let taken = try #require(try jobs.takeLease(claim, replacing: try jobs.currentLease()))
+    return Fence(holder: holder, generation: taken.generation, ttl: ttl)
+}
+
+/// Runs `job` once at `now` on `db` under a freshly taken lease, as the job thread would.
+func runJob(_ job: any Job, _ db: Connection, now: Instant) throws -> Int {
+    let jobs = SQLiteJobStore(db)
+    let fence = try takeTestLease(jobs, now: now)
+    let context = JobContext(job: job.name, slot: nil, kind: .manual, fence: fence, startedAt: now,
+                             deadline: now.adding(fence.ttl), tasks: SQLiteTaskStore(db), store: jobs,
+                             clock: TestClock(now), stopping: { false }, renewed: { _ in })
+    return try job.run(context)
+}
+
+extension SQLiteTaskStore {
+    /// The due-task job's sweep at `now`, in batches of `batchSize`.
+    func completeDue(now: Instant, batchSize: Int) throws -> Int {
+        try runJob(CompleteDueTasks(batchSize: batchSize), db, now: now)
+    }
+
+    /// The purge job's deletions of tasks completed before `cutoff`.
+    func purgeCompleted(before cutoff: Instant, batchSize: Int) throws -> Int {
+        try runJob(PurgeCompletedTasks(retain: .milliseconds(0), batchSize: batchSize), db, now: cutoff)
+    }
+}

@@ -18,11 +18,13 @@ public enum ListenAddress: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// How often a job runs and whether at all.
+/// When a job runs and whether at all.
 public struct JobSettings: Equatable, Sendable {
     public var enabled: Bool
-    /// The longest the job waits between runs.
-    public var interval: Interval
+    /// Its slots: `interval` or `cron` in the config.
+    public var trigger: JobTrigger
+    /// What happens to slots that passed while no worker held the lease.
+    public var misfire: MisfirePolicy = .once
 }
 
 /// The whole configuration: one file read by both halves of the worker.
@@ -103,9 +105,10 @@ extension Config {
         } ?? .info
 
         let jobs = try root.object("jobs", allowed: jobNames + ["leaseTTL"])
-        let complete = try jobSettings(jobs, "completeDueTasks", interval: .minutes(5))
-        let purge = try jobSettings(jobs, "purgeCompletedTasks", interval: .days(1), extra: ["retain"])
-        let retain = try jobs?.object("purgeCompletedTasks", allowed: ["interval", "enabled", "retain"])?
+        let complete = try jobSettings(jobs, "completeDueTasks", default: .every(.minutes(5)))
+        let purgeDefault = JobTrigger.cron(try! CronExpression(parsing: "@daily"))
+        let purge = try jobSettings(jobs, "purgeCompletedTasks", default: purgeDefault, extra: ["retain"])
+        let retain = try jobs?.object("purgeCompletedTasks", allowed: jobKeys + ["retain"])?
             .interval("retain") ?? .days(30)
 
         return Config(
@@ -124,10 +127,28 @@ extension Config {
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15))
     }
 
-    private static func jobSettings(_ jobs: ConfigReader?, _ name: String, interval: Interval,
+    static let jobKeys = ["interval", "cron", "misfire", "enabled"]
+
+    private static func jobSettings(_ jobs: ConfigReader?, _ name: String, default trigger: JobTrigger,
                                     extra: [String] = []) throws -> JobSettings {
-        let job = try jobs?.object(name, allowed: ["interval", "enabled"] + extra)
-        return JobSettings(enabled: try job?.bool("enabled") ?? true, interval: try job?.interval("interval") ?? interval)
+        guard let job = try jobs?.object(name, allowed: jobKeys + extra) else {
+            return JobSettings(enabled: true, trigger: trigger)
+        }
+        let interval = try job.interval("interval")
+        let cron = try job.string("cron").map { text in
+            do { return try CronExpression(parsing: text) } catch { throw job.error("cron", "\(error)") }
+        }
+        if interval != nil, cron != nil {
+            throw job.error("cron", "give either \"interval\" or \"cron\", not both")
+        }
+        let misfire = try job.string("misfire").map { text in
+            guard let policy = MisfirePolicy(rawValue: text) else {
+                throw job.error("misfire", "\"\(text)\" is not one of once, skip")
+            }
+            return policy
+        } ?? .once
+        return JobSettings(enabled: try job.bool("enabled") ?? true,
+                           trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire)
     }
 
     private static func listenAddress(_ text: String, folder: String, root: ConfigReader) throws -> ListenAddress {

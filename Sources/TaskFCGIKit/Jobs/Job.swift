@@ -1,28 +1,43 @@
-/// A background job: a small type plus one line in `JobRegistry.jobs(for:)`.
+/// A background job: the extension point. A job is a small `Sendable` type plus one line in
+/// `JobRegistry.jobs(for:)`. To be safe it must
+/// - write only through `context.batch { db in … }`: each batch commits only while this worker
+///   still holds the job lease under the generation the run started with, so a paused or
+///   partitioned ex-holder can never commit late;
+/// - keep each batch short (say, 1000 rows) and make it record its own progress in the database,
+///   so a run cut off by a crash or a lost lease is resumed by the next holder where it stopped;
+/// - check `context.isStopping` between batches and return early when it is set.
 public protocol Job: Sendable {
     /// The name in config keys, the log (`[job:NAME]`) and the run history.
     var name: String { get }
     /// What a run does to the tasks it affects, for the log line (`completed 3 tasks`).
     var verb: String { get }
-    /// Does one run against the job thread's own store; returns how many tasks it affected.
-    func run(_ store: TaskStore, now: Instant) throws -> Int
-    /// The earliest instant this job knows it has work, beyond its interval (e.g. the next due task).
-    func nextWork(_ store: TaskStore) throws -> Instant?
+    /// Does one run; returns how many rows it affected. Throws `LeaseLost` (from `batch`) when the
+    /// lease is gone, or any other error for a failed run (retried with backoff).
+    func run(_ context: JobContext) throws -> Int
+    /// The earliest instant this job knows it has work before its next slot (the next due task):
+    /// the runner wakes for it. Most jobs have none.
+    func nextWork(_ tasks: TaskStore) throws -> Instant?
 }
 
 extension Job {
-    public func nextWork(_ store: TaskStore) throws -> Instant? { nil }
+    public func nextWork(_ tasks: TaskStore) throws -> Instant? { nil }
 }
 
 /// A job with its settings, as the runner schedules it.
 public struct ScheduledJob: Sendable {
     public let job: any Job
-    public let interval: Interval
+    public let trigger: JobTrigger
+    public let misfire: MisfirePolicy
     /// A disabled job is listed on the dashboard but never runs.
     public let enabled: Bool
 
+    public init(_ job: any Job, trigger: JobTrigger, misfire: MisfirePolicy = .once, enabled: Bool = true) {
+        (self.job, self.trigger, self.misfire, self.enabled) = (job, trigger, misfire, enabled)
+    }
+
+    /// An interval job (the common case in tests).
     public init(_ job: any Job, interval: Interval, enabled: Bool = true) {
-        (self.job, self.interval, self.enabled) = (job, interval, enabled)
+        self.init(job, trigger: .every(interval), enabled: enabled)
     }
 }
 
@@ -34,37 +49,65 @@ public enum JobRegistry {
             (config.completeDueTasks, CompleteDueTasks()),
             (config.purgeCompletedTasks, PurgeCompletedTasks(retain: config.purgeRetain)),
         ]
-        return all.map { ScheduledJob($0.1, interval: $0.0.interval, enabled: $0.0.enabled) }
+        return all.map { ScheduledJob($0.1, trigger: $0.0.trigger, misfire: $0.0.misfire, enabled: $0.0.enabled) }
     }
 }
 
-/// Marks pending tasks completed once they fall due, with the action date set to now.
+/// Marks pending tasks completed once they fall due, with the action date set to the run's start.
 public struct CompleteDueTasks: Job {
     public var name: String { "completeDueTasks" }
     public var verb: String { "completed" }
-    /// Rows per transaction, so request threads wait at most one short batch for the write lock.
-    public static let batchSize = 1000
+    /// Rows per batch, so request threads wait at most one short batch for the write lock.
+    public let batchSize: Int
 
-    public init() {}
+    public init(batchSize: Int = 1000) { self.batchSize = batchSize }
 
-    public func run(_ store: TaskStore, now: Instant) throws -> Int {
-        try store.completeDue(now: now, batchSize: Self.batchSize)
+    public func run(_ context: JobContext) throws -> Int {
+        var total = 0
+        while !context.isStopping {
+            // The `completed = 0` guard makes a repeated batch a no-op: an action date is written
+            // once and never rewritten, whichever holder's batch gets there first.
+            let changed = try context.batch { db in
+                try db.run("""
+                    UPDATE tasks SET completed = 1, action_at = ?1
+                    WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
+                    """, .int(context.startedAt.milliseconds), .int(Int64(batchSize)))
+            }
+            total += changed
+            if changed < batchSize { break }
+        }
+        return total
     }
 
-    public func nextWork(_ store: TaskStore) throws -> Instant? {
-        try store.earliestPendingDue()
+    public func nextWork(_ tasks: TaskStore) throws -> Instant? {
+        try tasks.earliestPendingDue()
     }
 }
 
-/// Deletes completed tasks once they are older than `retain`.
+/// Deletes completed tasks once their action date is older than `retain`.
 public struct PurgeCompletedTasks: Job {
     public var name: String { "purgeCompletedTasks" }
     public var verb: String { "purged" }
     public let retain: Interval
+    /// Rows per batch, as for `CompleteDueTasks`.
+    public let batchSize: Int
 
-    public init(retain: Interval) { self.retain = retain }
+    public init(retain: Interval, batchSize: Int = 1000) { (self.retain, self.batchSize) = (retain, batchSize) }
 
-    public func run(_ store: TaskStore, now: Instant) throws -> Int {
-        try store.purgeCompleted(before: now.adding(Interval(milliseconds: -retain.milliseconds)), batchSize: 1000)
+    public func run(_ context: JobContext) throws -> Int {
+        let cutoff = context.startedAt.adding(Interval(milliseconds: -retain.milliseconds))
+        var total = 0
+        while !context.isStopping {
+            // Walks `tasks_completed_by_action`: only the rows to delete are read.
+            let changed = try context.batch { db in
+                try db.run("""
+                    DELETE FROM tasks WHERE id IN
+                        (SELECT id FROM tasks WHERE completed = 1 AND action_at < ? ORDER BY action_at LIMIT ?)
+                    """, .int(cutoff.milliseconds), .int(Int64(batchSize)))
+            }
+            total += changed
+            if changed < batchSize { break }
+        }
+        return total
     }
 }

@@ -1,42 +1,39 @@
 import Foundation
 import Synchronization
 
-/// The job thread: one detached thread with its own store, running every job on its schedule
-/// while this process holds the job lease (stand-by otherwise). It sleeps until the next job is
-/// due, is woken early by `notify()` and `stop()`, and never sleeps longer than `maxWait`: each
-/// time round it re-reads the clock (a wall-clock jump cannot stall it) and asks the store whether
-/// another process changed the tasks (then it plans again).
+/// The job thread: one detached thread with its own stores, running every job on its durable
+/// schedule while this process holds the job lease (stand-by otherwise). It sleeps until the next
+/// slot or known work, is woken early by `notify()` and `stop()`, and never sleeps longer than
+/// `maxWait`: each time round it re-reads the clock (a wall-clock jump cannot stall it) and asks
+/// the store whether another process changed the tasks (then it looks for new work).
 public final class JobRunner: Sendable {
-    private let jobs: [ScheduledJob]
-    private let openStore: @Sendable () throws -> TaskStore
-    private let log: Log
-    private let clock: any WallClock
+    let jobs: [ScheduledJob]
+    let openStores: @Sendable () throws -> (TaskStore, JobStore)
+    let log: Log
+    let clock: any WallClock
+    let zone: Zone
     private let maxWait: Interval
-    private let leaseTTL: Interval
-    /// How many runs the history keeps.
+    let leaseTTL: Interval
+    /// How many runs the history keeps per job.
     public static let historyLimit = 1000
 
-    private struct Signals { var replan = false; var stopping = false; var runNow: Set<String> = [] }
-    private let signals = Mutex(Signals())
+    struct Signals { var replan = false; var stopping = false; var woken = false; var runNow: Set<String> = [] }
+    let signals = Mutex(Signals())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
-    private let published: Mutex<JobsStatus>
+    let published: Mutex<JobsStatus>
     /// When the loop next wakes by itself (Unix ms). `Int64.max` while it is planning, so a task
     /// created meanwhile always wakes it; `Int64.min` while standing by (no job to run).
     private let plannedWake = Atomic<Int64>(Int64.max)
 
-    public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(),
+    public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(), zone: Zone = .current,
                 maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15),
-                openStore: @escaping @Sendable () throws -> TaskStore) {
-        self.jobs = jobs
-        self.log = log
-        self.clock = clock
-        self.maxWait = maxWait
-        self.leaseTTL = leaseTTL
-        self.openStore = openStore
-        published = Mutex(JobsStatus(
-            jobs: jobs.map { JobStatus(name: $0.job.name, enabled: $0.enabled, interval: $0.interval) },
-            leaseTTL: leaseTTL))
+                openStores: @escaping @Sendable () throws -> (TaskStore, JobStore)) {
+        (self.jobs, self.log, self.clock, self.zone) = (jobs, log, clock, zone)
+        (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
+        published = Mutex(JobsStatus(jobs: jobs.map {
+            JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)
+        }, leaseTTL: leaseTTL))
     }
 
     /// Starts the detached job thread.
@@ -49,10 +46,14 @@ public final class JobRunner: Sendable {
         thread.start()
     }
 
-    /// Tasks changed in this process: look again for the next due date now.
+    /// Tasks changed in this process: look again for the next due date now. A burst of calls
+    /// wakes the thread once.
     public func notify() {
-        signals.withLock { $0.replan = true }
-        wakeup.signal()
+        let first = signals.withLock { state in
+            defer { state.replan = true; state.woken = true }
+            return !state.woken
+        }
+        if first { wakeup.signal() }
     }
 
     /// A task was created or moved to `due`: wake the thread only if that is sooner than it plans
@@ -71,53 +72,63 @@ public final class JobRunner: Sendable {
         return true
     }
 
-    /// Asks the thread to finish its current run and exit; true if it did within `timeout` seconds.
+    /// Asks the thread to finish its current batch and exit; true if it did within `timeout` seconds.
     public func stop(timeout: Double) -> Bool {
         signals.withLock { $0.stopping = true }
         wakeup.signal()
         return finished.wait(timeout: .now() + timeout) == .success
     }
 
-    /// What the job thread is doing, as of its last time round the loop.
+    /// What the job thread is doing, as of its last heartbeat.
     public var status: JobsStatus { published.withLock { $0 } }
+
+    var isStopping: Bool { signals.withLock { $0.stopping } }
 
     private func loop() {
         log.info("jobs", "job thread started: " + jobs.map {
-            "\($0.job.name) " + ($0.enabled ? "every \($0.interval)" : "disabled")
+            "\($0.job.name) " + ($0.enabled ? "\($0.trigger)" : "disabled")
         }.joined(separator: ", "))
-        guard let store = openStoreRetrying() else { return }
-        var schedules = jobs.map { JobSchedule(interval: $0.interval, start: clock.now()) }
-        var lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
+        guard let (tasks, store) = openStoresRetrying() else { return }
+        let lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
+        var plans = jobs.map { _ in JobPlan() }
         while true {
             plannedWake.store(Int64.max, ordering: .relaxed)
-            let now = clock.now()
             let pending = signals.withLock { state -> Signals in
-                defer { state.replan = false; state.runNow = [] }
+                defer { state.replan = false; state.woken = false; state.runNow = [] }
                 return state
             }
             if pending.stopping { break }
-            updateLease(&lease, &schedules, store, now: now)
+            let now = clock.now()
+            if updateLease(lease, store, now: now) == .acquired || (lease.holds(at: now) && plans.contains { !$0.loaded }) {
+                plans = load(store, lease, now: now)
+            }
             if lease.holds(at: now) {
-                if pending.replan || changedElsewhere(store) { replan(&schedules, store) }
-                for (index, scheduled) in jobs.enumerated() where scheduled.enabled
-                && (schedules[index].nextRun <= now || pending.runNow.contains(scheduled.job.name)) {
-                    run(scheduled, &schedules[index], store)
+                if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, tasks) }
+                for index in jobs.indices where jobs[index].enabled && plans[index].loaded {
+                    guard lease.holds(at: clock.now()), !isStopping else { break }
+                    step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), tasks, store, lease)
                 }
             }
-            publish(schedules, lease, store, heartbeat: now)
-            let jobsNext = lease.holds(at: clock.now())
-                ? zip(jobs, schedules).filter { $0.0.enabled }.map(\.1.nextRun).min() : nil
-            let next = min(jobsNext ?? lease.nextAttempt, lease.nextAttempt)
-            // Only the due-task job wakes early for new work; while standing by, nothing does.
-            plannedWake.store(jobsNext?.milliseconds ?? Int64.min, ordering: .relaxed)
-            let wait = min(max(next.since(clock.now()), .milliseconds(0)), maxWait)
-            if wait.milliseconds > 0 { _ = wakeup.wait(timeout: .now() + .milliseconds(Int(wait.milliseconds))) }
+            publish(plans, lease, heartbeat: clock.now())
+            sleep(plans, lease)
         }
         lease.release(store)
         log.info("jobs", "job thread stopped")
     }
 
-    private func updateLease(_ lease: inout LeaseKeeper, _ schedules: inout [JobSchedule], _ store: TaskStore, now: Instant) {
+    /// Sleeps until the next slot, known work, retry or lease attempt, at most `maxWait`.
+    private func sleep(_ plans: [JobPlan], _ lease: LeaseKeeper) {
+        let now = clock.now()
+        let jobsNext = lease.holds(at: now)
+            ? zip(jobs, plans).filter { $0.0.enabled && $0.1.loaded }.compactMap { $0.1.nextEvent }.min() : nil
+        let next = min(jobsNext ?? lease.nextAttempt, lease.nextAttempt)
+        // Only known work wakes the thread early; while standing by, nothing does.
+        plannedWake.store(jobsNext?.milliseconds ?? Int64.min, ordering: .relaxed)
+        let wait = min(max(next.since(now), .milliseconds(0)), maxWait)
+        if wait.milliseconds > 0 { _ = wakeup.wait(timeout: .now() + .milliseconds(Int(wait.milliseconds))) }
+    }
+
+    private func updateLease(_ lease: LeaseKeeper, _ store: JobStore, now: Instant) -> LeaseKeeper.Change {
         let failuresBefore = lease.failures
         let (change, error) = lease.refresh(store, now: now)
         // The first failure and the recovery are logged, not every retry.
@@ -125,91 +136,51 @@ public final class JobRunner: Sendable {
         if failuresBefore > 0, lease.failures == 0 {
             log.info("jobs", "the job lease is reachable again after \(failuresBefore) failed attempt\(failuresBefore == 1 ? "" : "s")")
         }
+        let holder = { (try? store.currentLease()).flatMap { $0 }.map { "\($0.holder) (generation \($0.generation))" } ?? "nobody" }
         switch change {
         case .none: break
         case .acquired:
-            log.info("jobs", "holding the job lease (\(lease.identity.holder)); running jobs")
-            // Catch up at once: tasks may have fallen due while no process held the lease.
-            schedules = jobs.map { JobSchedule(interval: $0.interval, start: now) }
-        case .lost:
-            let holder = (try? store.currentLease())?.map { "\($0.holder)" } ?? "nobody"
-            log.warning("jobs", "lost the job lease to \(holder); standing by")
-        case .standingBy:
-            let holder = (try? store.currentLease())?.map { "\($0.holder)" } ?? "nobody"
-            log.info("jobs", "standing by: \(holder) holds the job lease")
+            log.info("jobs", "holding the job lease (\(lease.identity.holder), generation \(lease.fence?.generation ?? 0)); running jobs")
+        case .lost: log.warning("jobs", "lost the job lease; \(holder()) holds it now; standing by")
+        case .standingBy: log.info("jobs", "standing by: \(holder()) holds the job lease")
         }
+        return change
     }
 
-    private func run(_ scheduled: ScheduledJob, _ schedule: inout JobSchedule, _ store: TaskStore) {
-        let job = scheduled.job
-        let started = clock.now()
-        let begin = monotonicMicroseconds()
-        var affected = 0
-        var failure: String?
-        let ended: Instant
-        do {
-            affected = try job.run(store, now: started)
-            let next = try job.nextWork(store)
-            ended = clock.now()
-            schedule.succeeded(at: ended, nextWork: next)
-        } catch {
-            failure = "\(error)"
-            ended = clock.now()
-            schedule.failed(at: ended)
-        }
-        let micros = monotonicMicroseconds() - begin
-        let tag = "job:\(job.name)"
-        if let failure {
-            log.error(tag, "failed after \(Self.milliseconds(micros)) ms: \(failure); retrying in \(schedule.nextRun.since(ended))")
-        } else {
-            log.info(tag, "\(job.verb) \(affected) task\(affected == 1 ? "" : "s") in \(Self.milliseconds(micros)) ms")
-        }
-        let record = JobRun(job: job.name, startedAt: started, durationMicroseconds: micros, affected: affected, error: failure)
-        published.withLock { $0.record(record) }
-        do { try store.record(record, keep: Self.historyLimit) } catch {
-            log.warning(tag, "could not record the run in job_runs: \(error)")
-        }
-    }
-
-    private func replan(_ schedules: inout [JobSchedule], _ store: TaskStore) {
-        for (index, scheduled) in jobs.enumerated() {
-            do {
-                if let work = try scheduled.job.nextWork(store) { schedules[index].workAppeared(at: work) }
-            } catch {
-                log.warning("job:\(scheduled.job.name)", "could not look for new work: \(error)")
-            }
-        }
-    }
-
-    private func publish(_ schedules: [JobSchedule], _ lease: LeaseKeeper, _ store: TaskStore, heartbeat: Instant) {
+    private func publish(_ plans: [JobPlan], _ lease: LeaseKeeper, heartbeat: Instant) {
         let holding = lease.holds(at: heartbeat)
         published.withLock { status in
             status.heartbeat = heartbeat
             status.holdsLease = holding
             status.holder = lease.identity.holder
-            for index in schedules.indices {
-                status.jobs[index].nextRun = holding && jobs[index].enabled ? schedules[index].nextRun : nil
-                status.jobs[index].failures = schedules[index].failures
+            status.generation = holding ? lease.fence?.generation ?? 0 : 0
+            for index in plans.indices {
+                let plan = plans[index]
+                status.jobs[index].nextRun = holding && jobs[index].enabled && plan.loaded ? plan.nextEvent : nil
+                status.jobs[index].failures = plan.failures
             }
         }
     }
 
-    private func changedElsewhere(_ store: TaskStore) -> Bool {
+    /// After every committed batch: the thread is alive, even in the middle of a long run.
+    func beat(_ now: Instant) { published.withLock { $0.heartbeat = now } }
+
+    private func changedElsewhere(_ store: JobStore) -> Bool {
         do { return try store.changedElsewhere() } catch {
             log.debug("jobs", "could not check for changes: \(error)")
             return false
         }
     }
 
-    private func openStoreRetrying() -> TaskStore? {
+    private func openStoresRetrying() -> (TaskStore, JobStore)? {
         var failures = 0
         while true {
-            do { return try openStore() } catch {
+            do { return try openStores() } catch {
                 failures += 1
-                let pause = JobSchedule.backoff(failures: failures)
+                let pause = retryBackoff(failures: failures)
                 log.error("jobs", "cannot open the database: \(error); retrying in \(pause)")
                 _ = wakeup.wait(timeout: .now() + .milliseconds(Int(pause.milliseconds)))
-                if signals.withLock({ $0.stopping }) { return nil }
+                if isStopping { return nil }
             }
         }
     }
@@ -218,38 +189,5 @@ public final class JobRunner: Sendable {
     static func milliseconds(_ micros: Int64) -> String {
         if micros < 1000 { return "0." + UTCText.pad(Int(micros), 3) }
         return "\(micros / 1000).\(micros % 1000 / 100)"
-    }
-}
-
-/// One job as the dashboard and `/status` show it.
-public struct JobStatus: Sendable {
-    public var name: String
-    public var enabled: Bool
-    public var interval: Interval
-    /// When it runs next; nil while this process stands by or the job is disabled.
-    public var nextRun: Instant?
-    /// Failures in a row.
-    public var failures = 0
-    public var runs = 0
-    public var failedRuns = 0
-    public var lastRun: JobRun?
-}
-
-/// The job thread's state, published each time round its loop.
-public struct JobsStatus: Sendable {
-    public var jobs: [JobStatus]
-    public var leaseTTL: Interval
-    /// When the loop last went round (zero before it started).
-    public var heartbeat = Instant(milliseconds: 0)
-    /// Whether this process runs the jobs (else it stands by).
-    public var holdsLease = false
-    /// This process's lease holder id.
-    public var holder = ""
-
-    mutating func record(_ run: JobRun) {
-        guard let index = jobs.firstIndex(where: { $0.name == run.job }) else { return }
-        jobs[index].runs += 1
-        if run.error != nil { jobs[index].failedRuns += 1 }
-        jobs[index].lastRun = run
     }
 }

@@ -1,42 +1,62 @@
 import Foundation
 
-/// Keeps the job lease for this process: renews it while held, tries to take it while standing
-/// by. Only the holder runs jobs, so workers sharing a database never run a job twice at once;
-/// when a holder dies (even by kill -9) its lease expires and a stand-by takes over within `ttl`
-/// plus one stand-by check (at most a second) — at once when the dead holder was on this machine.
-struct LeaseKeeper {
-    /// This process's holder id: `host:pidNamespace:pid:random`, unique even when a pid is reused.
+/// Keeps the job lease for this process: renews it while held, tries to take it while standing by.
+/// Only the holder runs jobs, and every batch it writes is fenced by the lease's generation, so
+/// workers sharing a database never run a job twice at once. A stand-by takes over by
+/// compare-and-swap on the exact row it read: when that lease has expired, or at once when its
+/// holder was a process on this machine that no longer exists (the worker we replace after a crash).
+final class LeaseKeeper {
+    /// This process as a lease holder; `generation` and times are filled in when it takes the lease.
     let identity: Lease
     let ttl: Interval
-    /// Until when our lease is certainly valid by our own clock (nil: we do not hold it).
+    /// The lease as we hold it (nil: we do not).
+    private(set) var held: Lease?
+    /// Until when our lease is certainly valid by our own clock.
     private(set) var validUntil: Instant?
     private(set) var nextAttempt: Instant
     /// Failed attempts in a row (the database was locked, read-only, gone).
     private(set) var failures = 0
+    /// Whether the log was told we stand by since we last held the lease.
+    private var announcedStandby = false
 
     init(ttl: Interval, now: Instant) {
-        let host = ProcessInfo.processInfo.hostName
+        let machine = Self.machineID
         let pid = Int(getpid())
         let random = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
-        let holder = "\(host):\(LeaseKeeper.pidNamespace):\(pid):\(random)"
-        identity = Lease(holder: holder, pid: pid, host: host, acquiredAt: now, expiresAt: now)
+        identity = Lease(holder: "\(machine.prefix(8)):\(Self.pidNamespace):\(pid):\(random)", pid: pid,
+                         host: ProcessInfo.processInfo.hostName, machine: machine, generation: 0,
+                         acquiredAt: now, expiresAt: now)
         self.ttl = ttl
         nextAttempt = now
     }
 
-    /// Which pid numbering the pid in a holder id belongs to (containers on one host differ).
-    private static let pidNamespace: String = {
+    /// This boot of this machine: the kernel's boot id (a pid means something only within one boot),
+    /// else the machine id, else the hostname.
+    static let machineID: String = {
+        for file in ["/proc/sys/kernel/random/boot_id", "/etc/machine-id"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+                let id = text.filter { $0.isHexDigit }
+                if !id.isEmpty { return id }
+            }
+        }
+        return ProcessInfo.processInfo.hostName
+    }()
+
+    /// Which pid numbering a pid belongs to (containers on one machine differ).
+    static let pidNamespace: String = {
         var buffer = [CChar](repeating: 0, count: 64)
         let count = readlink("/proc/self/ns/pid", &buffer, buffer.count - 1)
         return count > 0 ? String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
             .filter(\.isNumber) : "0"
     }()
 
-    /// A lease held by a process that no longer exists on this machine (the worker we replace after
-    /// a crash, say): no need to wait for it to expire.
+    /// The fence our runs write under, while we hold the lease.
+    var fence: Fence? { held.map { Fence(holder: $0.holder, generation: $0.generation, ttl: ttl) } }
+
+    /// A lease held by a process of this machine and pid namespace that no longer exists.
     func heldByDeadLocalProcess(_ lease: Lease) -> Bool {
-        let prefix = "\(identity.host):\(LeaseKeeper.pidNamespace):\(lease.pid):"
-        guard lease.holder != identity.holder, lease.host == identity.host, lease.holder.hasPrefix(prefix),
+        let prefix = "\(identity.machine.prefix(8)):\(Self.pidNamespace):\(lease.pid):"
+        guard lease.holder != identity.holder, lease.machine == identity.machine, lease.holder.hasPrefix(prefix),
               lease.pid > 0, let pid = Int32(exactly: lease.pid) else { return false }
         return kill(pid, 0) == -1 && errno == ESRCH
     }
@@ -51,55 +71,73 @@ struct LeaseKeeper {
 
     /// What changed in this refresh, for the log.
     enum Change: Equatable { case none, acquired, lost, standingBy }
-    /// Whether the log was told we stand by since we last held the lease.
-    private var announcedStandby = false
 
     /// Takes or renews the lease when an attempt is due.
-    mutating func refresh(_ store: TaskStore, now: Instant) -> (Change, Error?) {
-        let held = holds(at: now)
-        // We held it when we last looked, even if it has run out since (a pause, failed renewals).
-        let hadLease = validUntil != nil
-        guard now >= nextAttempt else {
-            // Our own clock says the lease ran out before we could renew it.
-            if hadLease, !held { validUntil = nil; announcedStandby = true; return (.lost, nil) }
-            return (.none, nil)
+    func refresh(_ store: JobStore, now: Instant) -> (Change, Error?) {
+        if held != nil, !holds(at: now) {
+            // Our own clock says the lease ran out before we renewed it (a pause, failed renewals):
+            // a new generation is needed before any more work.
+            return (lost(), nil)
         }
-        var lease = identity
-        lease.acquiredAt = now
-        lease.expiresAt = now.adding(ttl)
+        guard now >= nextAttempt else { return (.none, nil) }
         do {
-            // A dead local holder's lease counts as expired now.
-            var asOf = now
-            if !held, let current = try store.currentLease(), current.expiresAt > now, heldByDeadLocalProcess(current) {
-                asOf = current.expiresAt
+            if let fence {
+                guard try store.renewLease(fence, now: now) else { return (lost(), nil) }
+                renewed(at: now)
+                return (.none, nil)
             }
-            if try store.acquireLease(lease, now: asOf) {
-                validUntil = now.adding(ttl)
-                nextAttempt = now.adding(renewEvery)
-                announcedStandby = false
-                failures = 0
-                return (held ? .none : .acquired, nil)
-            }
-            failures = 0
-            validUntil = nil
-            nextAttempt = now.adding(standbyEvery)
-            if hadLease { announcedStandby = true; return (.lost, nil) }
-            if !announcedStandby { announcedStandby = true; return (.standingBy, nil) }
-            return (.none, nil)
+            return try takeIfFree(store, now: now)
         } catch {
             // Keep what we had until it expires, retrying every second; a stand-by backs off.
             failures += 1
-            nextAttempt = now.adding(held ? .seconds(1) : JobSchedule.backoff(failures: failures))
-            if !held { validUntil = nil }
-            if hadLease, !held { announcedStandby = true; return (.lost, error) }
+            nextAttempt = now.adding(held != nil ? .seconds(1) : retryBackoff(failures: failures))
             return (.none, error)
         }
     }
 
-    /// Gives the lease up at a clean stop.
-    mutating func release(_ store: TaskStore) {
-        guard validUntil != nil else { return }
+    private func takeIfFree(_ store: JobStore, now: Instant) throws -> (Change, Error?) {
+        let current = try store.currentLease()
+        failures = 0
+        if let current, current.expiresAt > now, !heldByDeadLocalProcess(current) {
+            nextAttempt = now.adding(standbyEvery)
+            if announcedStandby { return (.none, nil) }
+            announcedStandby = true
+            return (.standingBy, nil)
+        }
+        var claim = identity
+        (claim.acquiredAt, claim.expiresAt) = (now, now.adding(ttl))
+        guard let taken = try store.takeLease(claim, replacing: current) else {
+            // Another stand-by swapped the row first: look again soon.
+            nextAttempt = now.adding(standbyEvery)
+            return (.none, nil)
+        }
+        held = taken
+        announcedStandby = false
+        renewed(at: now)
+        return (.acquired, nil)
+    }
+
+    /// A fenced write (or a renewal) at `now` pushed the lease's expiry on.
+    func renewed(at now: Instant) {
+        guard held != nil else { return }
+        validUntil = now.adding(ttl)
+        nextAttempt = now.adding(renewEvery)
+        failures = 0
+    }
+
+    /// The lease is gone (a fenced write was refused, a renewal found another holder, it expired).
+    @discardableResult
+    func lost() -> Change {
+        held = nil
         validUntil = nil
-        try? store.releaseLease(holder: identity.holder)
+        announcedStandby = true
+        return .lost
+    }
+
+    /// Gives the lease up at a clean stop.
+    func release(_ store: JobStore) {
+        guard let fence else { return }
+        lost()
+        try? store.releaseLease(fence)
     }
 }

@@ -49,7 +49,11 @@ public final class Connection {
 
     /// Runs a statement and returns the number of rows it changed.
     @discardableResult
-    public func run(_ sql: String, _ values: SQLValue...) throws -> Int {
+    public func run(_ sql: String, _ values: SQLValue...) throws -> Int { try run(sql, values) }
+
+    /// Runs a statement with its values as an array and returns the number of rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue]) throws -> Int {
         let statement = try prepared(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -59,6 +63,11 @@ public final class Connection {
 
     /// Runs a query and maps each row.
     public func rows<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> [T] {
+        try rows(sql, values, map: map)
+    }
+
+    /// Runs a query with its values as an array and maps each row.
+    public func rows<T>(_ sql: String, _ values: [SQLValue], map: (Row) throws -> T) throws -> [T] {
         let statement = try prepared(sql)
         try statement.bind(values)
         defer { statement.reset() }
@@ -69,6 +78,11 @@ public final class Connection {
 
     /// Runs a query and maps its first row, if any.
     public func firstRow<T>(_ sql: String, _ values: SQLValue..., map: (Row) throws -> T) throws -> T? {
+        try firstRow(sql, values, map: map)
+    }
+
+    /// Runs a query with its values as an array and maps its first row, if any.
+    public func firstRow<T>(_ sql: String, _ values: [SQLValue], map: (Row) throws -> T) throws -> T? {
         let statement = try prepared(sql)
         try statement.bind(values)
         defer { statement.reset() }

@@ -17,6 +17,12 @@ public struct Environment: Sendable {
 
     /// A store on a new connection, writing through the shared writer.
     public func openStore() throws -> SQLiteTaskStore { SQLiteTaskStore(try openConnection(), writer: writer) }
+
+    /// A thread's two stores, tasks and jobs, on one new connection.
+    public func openStores() throws -> (SQLiteTaskStore, SQLiteJobStore) {
+        let connection = try openConnection()
+        return (SQLiteTaskStore(connection, writer: writer), SQLiteJobStore(connection, writer: writer))
+    }
 }
 
 /// Everything validated before the worker starts, each failure reported as a `ConfigError` (exit 78).

@@ -49,14 +49,16 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
-        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, leaseTTL: config.leaseTTL) {
-            try environment.openStore()
+        let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
+                               leaseTTL: config.leaseTTL) {
+            try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
         let server = FastCGIServer(
             listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log, stats: stats
         ) { _ in
-            let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
+            let (tasks, jobStore) = try environment.openStores()
+            let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
                                      jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
             return App.handler(context)
         }

@@ -69,6 +69,37 @@ public enum Schema {
                 UPDATE task_counts SET n = n + 1 WHERE completed = NEW.completed;
             END;
             """),
+        Migration(name: "005-fenced-durable-jobs", sql: """
+            -- The lease carries a fencing token: `generation` grows by one at every acquisition, and
+            -- every batch a job commits checks holder, generation and expiry in its own transaction.
+            -- `machine` is the boot id, so two hosts with one hostname never mistake each other.
+            ALTER TABLE job_lease ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE job_lease ADD COLUMN machine TEXT NOT NULL DEFAULT '';
+            -- Each job's schedule survives restarts and takeovers: the holder reads it on start and
+            -- moves it on after each slot, in the same fenced transaction that claims the slot.
+            CREATE TABLE job_schedule (
+                job              TEXT    PRIMARY KEY,
+                schedule         TEXT    NOT NULL,       -- as written: "every 5m", "cron @daily"
+                next_run         INTEGER NOT NULL,       -- the next slot not yet run, Unix ms
+                last_slot        INTEGER,                -- the last slot claimed
+                last_outcome     TEXT,                   -- running, ok, failed, lease lost
+                last_generation  INTEGER,
+                last_holder      TEXT,
+                misfires         INTEGER NOT NULL DEFAULT 0,
+                updated_at       INTEGER NOT NULL
+            );
+            -- A run records which slot it served (NULL for wake-ups and manual runs) and under which
+            -- lease; one row per (job, slot), so a slot can never be recorded as run twice.
+            ALTER TABLE job_runs ADD COLUMN slot INTEGER;
+            ALTER TABLE job_runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'schedule';
+            ALTER TABLE job_runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE job_runs ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+            ALTER TABLE job_runs ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok';
+            ALTER TABLE job_runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+            CREATE UNIQUE INDEX job_runs_one_per_slot ON job_runs (job, slot) WHERE slot IS NOT NULL;
+            -- The purge finds old completed tasks by action date without scanning every completed row.
+            CREATE INDEX tasks_completed_by_action ON tasks (completed, action_at) WHERE completed = 1;
+            """),
     ]
 
     /// Why a database cannot be used with this build.

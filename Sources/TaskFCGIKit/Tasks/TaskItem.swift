@@ -42,33 +42,3 @@ public enum UpdateOutcome: Equatable, Sendable {
     /// Completed tasks are read-only.
     case alreadyCompleted
 }
-
-/// One recorded run of a background job.
-public struct JobRun: Equatable, Sendable {
-    public var job: String
-    public var startedAt: Instant
-    public var durationMicroseconds: Int64
-    /// Tasks the run changed (completed, purged).
-    public var affected: Int
-    /// Why the run failed; nil when it succeeded.
-    public var error: String?
-
-    public init(job: String, startedAt: Instant, durationMicroseconds: Int64, affected: Int, error: String?) {
-        (self.job, self.startedAt, self.durationMicroseconds) = (job, startedAt, durationMicroseconds)
-        (self.affected, self.error) = (affected, error)
-    }
-}
-
-/// Who may run jobs, until when.
-public struct Lease: Equatable, Sendable {
-    /// A unique id per worker process (`host:pid:random`).
-    public var holder: String
-    public var pid: Int
-    public var host: String
-    public var acquiredAt: Instant
-    public var expiresAt: Instant
-
-    public init(holder: String, pid: Int, host: String, acquiredAt: Instant, expiresAt: Instant) {
-        (self.holder, self.pid, self.host, self.acquiredAt, self.expiresAt) = (holder, pid, host, acquiredAt, expiresAt)
-    }
-}

@@ -1,6 +1,8 @@
 /// What handlers on one request thread work with: that thread's own store and the shared settings.
 public final class AppContext {
     public let store: TaskStore
+    /// The lease, schedules and run history, for the dashboard and `/status`.
+    public let jobStore: JobStore
     public let zone: Zone
     public let clock: any WallClock
     public let log: Log
@@ -11,9 +13,9 @@ public final class AppContext {
     /// Request counters, for `/status` (nil in tests without a server).
     public let stats: ServerStats?
 
-    public init(store: TaskStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
+    public init(store: TaskStore, jobStore: JobStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
                 jobs: JobsView? = nil, stats: ServerStats? = nil, notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
-        (self.store, self.zone, self.clock, self.log) = (store, zone, clock, log)
+        (self.store, self.jobStore, self.zone, self.clock, self.log) = (store, jobStore, zone, clock, log)
         (self.jobs, self.stats, self.notifyJobs) = (jobs, stats, notifyJobs)
     }
 }

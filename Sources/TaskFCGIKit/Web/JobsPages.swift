@@ -4,6 +4,8 @@ enum JobsPages {
         var status: JobsStatus
         /// Recent runs per job, newest first, from the shared history (any process's runs).
         var runs: [String: [JobRun]]
+        /// The durable schedule rows, by job (the same on every worker).
+        var schedules: [String: ScheduleState]
         var lease: Lease?
         var now: Instant
         var zone: Zone
@@ -28,6 +30,8 @@ enum JobsPages {
         html.number(lease.pid)
         html.raw(" on ")
         html.text(lease.host)
+        html.raw(", generation ")
+        html.number(lease.generation)
         html.raw(", since ")
         html.date(lease.acquiredAt, in: model.zone)
         html.raw(".")
@@ -39,15 +43,20 @@ enum JobsPages {
         html.text(job.name)
         html.raw("</h2><dl><dt>Enabled</dt><dd>")
         html.raw(job.enabled ? "yes" : "no")
-        html.raw("</dd><dt>Interval</dt><dd>")
-        html.text(job.interval.description)
-        html.raw("</dd><dt>Next run</dt><dd>")
-        if let next = job.nextRun {
+        html.raw("</dd><dt>Schedule</dt><dd>")
+        html.text(job.schedule)
+        html.raw(" <span class=\"muted\">(misfire: ")
+        html.text(job.misfire.rawValue)
+        html.raw(")</span></dd><dt>Next run</dt><dd>")
+        let schedule = model.schedules[job.name]
+        if job.enabled, let next = job.nextRun ?? schedule?.nextRun {
             html.text(next <= model.now ? "now" : DateText.display(next, in: model.zone))
         } else {
-            html.raw(job.enabled ? "<span class=\"muted\">in the lease holder</span>" : "<span class=\"muted\">never</span>")
+            html.raw(job.enabled ? "<span class=\"muted\">when a worker holds the lease</span>" : "<span class=\"muted\">never</span>")
         }
-        html.raw("</dd></dl>")
+        html.raw("</dd>")
+        if let schedule { slotLines(&html, schedule, model.zone) }
+        html.raw("</dl>")
         if !runs.isEmpty { chart(&html, runs) }
         table(&html, runs, model.zone)
         if job.enabled {
@@ -56,6 +65,24 @@ enum JobsPages {
             html.raw("/run\"><button type=\"submit\">Run now</button></form>")
         }
         html.raw("</section>")
+    }
+
+    /// The last slot claimed, by which holder and generation, and the misfires so far.
+    private static func slotLines(_ html: inout HTML, _ schedule: ScheduleState, _ zone: Zone) {
+        if let slot = schedule.lastSlot {
+            html.raw("<dt>Last slot</dt><dd>")
+            html.date(slot, in: zone)
+            html.raw(" — ")
+            html.text(schedule.lastOutcome?.rawValue ?? "unknown")
+            html.raw(", generation ")
+            html.number(schedule.lastGeneration ?? 0)
+            html.raw(" (")
+            html.text(schedule.lastHolder ?? "")
+            html.raw(")</dd>")
+        }
+        html.raw("<dt>Misfires</dt><dd>")
+        html.number(schedule.misfires)
+        html.raw("</dd>")
     }
 
     /// Durations of the recent runs as bars, oldest on the left; failures in red.
@@ -90,10 +117,16 @@ enum JobsPages {
             html.raw("<p class=\"muted\">No runs recorded yet.</p>")
             return
         }
-        html.raw("<table><thead><tr><th>Started</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
+        html.raw("<table><thead><tr><th>Started</th><th>Run</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
         for run in runs.prefix(10) {
             html.raw("<tr><td>")
             html.date(run.startedAt, in: zone)
+            html.raw("</td><td>")
+            html.text(run.kind.rawValue)
+            html.raw(" · ")
+            html.text(run.outcome.rawValue)
+            html.raw(" · gen ")
+            html.number(run.generation)
             html.raw("</td><td>")
             html.text(JobRunner.milliseconds(run.durationMicroseconds))
             html.raw(" ms</td><td>")

@@ -8,9 +8,10 @@ enum OpsHandlers {
         do { _ = try app.store.earliestPendingDue() } catch {
             return .text(503, "database unavailable: \(error)\n")
         }
-        if let jobs = app.jobs {
-            let silent = app.clock.now().since(jobs.status.heartbeat)
-            if silent > .seconds(10) { return .text(503, "job thread has not run for \(DateText.span(silent))\n") }
+        if let status = app.jobs?.status {
+            // The heartbeat moves after every batch too, so a long run keeps the worker healthy.
+            let silent = app.clock.now().since(status.heartbeat)
+            if silent > status.stuckAfter { return .text(503, "job thread has not run for \(DateText.span(silent))\n") }
         }
         return .text(200, "ok\n")
     }
@@ -19,9 +20,9 @@ enum OpsHandlers {
         guard let jobs = app.jobs else { throw HTTPError.notFound("This worker runs no jobs.") }
         let status = jobs.status
         var runs: [String: [JobRun]] = [:]
-        for job in status.jobs { runs[job.name] = try app.store.recentRuns(job: job.name, limit: 40) }
-        let model = JobsPages.Model(status: status, runs: runs, lease: try app.store.currentLease(),
-                                    now: app.clock.now(), zone: app.zone)
+        for job in status.jobs { runs[job.name] = try app.jobStore.recentRuns(job: job.name, limit: 40) }
+        let model = JobsPages.Model(status: status, runs: runs, schedules: try app.jobStore.schedules(),
+                                    lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone)
         return JobsPages.dashboard(model)
     }
 
@@ -52,27 +53,42 @@ enum OpsHandlers {
             body["responses"] = Dictionary(uniqueKeysWithValues: (1...5).map { ("\($0)xx", counts.byClass[$0]) })
         }
         if let jobs = app.jobs?.status {
-            body["jobs"] = jobs.jobs.map { job -> [String: Any] in
-                var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "interval": job.interval.description,
-                                            "runs": job.runs, "failures": job.failedRuns, "failuresInARow": job.failures]
-                entry["nextRun"] = job.nextRun?.description
-                if let last = job.lastRun {
-                    entry["lastRun"] = ["startedAt": last.startedAt.description, "durationMs": Double(last.durationMicroseconds) / 1000,
-                                        "affected": last.affected, "error": last.error as Any]
-                }
-                return entry
-            }
+            let schedules = try app.jobStore.schedules()
+            body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name]) }
             body["holdsLease"] = jobs.holdsLease
             body["heartbeat"] = jobs.heartbeat.description
+            body["runningJob"] = jobs.running as Any
         }
-        if let lease = try app.store.currentLease() {
-            body["lease"] = ["holder": lease.holder, "pid": lease.pid, "host": lease.host,
+        if let lease = try app.jobStore.currentLease() {
+            body["lease"] = ["holder": lease.holder, "pid": lease.pid, "host": lease.host, "machine": lease.machine,
+                             "generation": lease.generation,
                              "acquiredAt": lease.acquiredAt.description, "expiresAt": lease.expiresAt.description]
         }
-        body["lateness"] = latenessSummary(try app.store.recentLateness(limit: 1000))
+        body["lateness"] = latenessSummary(try app.jobStore.recentLateness(limit: 1000))
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .prettyPrinted])
         return Response(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
                         body: [UInt8](data) + [10])
+    }
+
+    /// One job in `/status`: this process's counts, and the durable schedule every worker shares.
+    private static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?) -> [String: Any] {
+        var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "schedule": job.schedule,
+                                    "misfire": job.misfire.rawValue, "runs": job.runs, "failures": job.failedRuns,
+                                    "failuresInARow": job.failures]
+        entry["nextRun"] = job.enabled ? (job.nextRun ?? schedule?.nextRun)?.description : nil
+        if let schedule {
+            entry["misfires"] = schedule.misfires
+            entry["lastSlot"] = schedule.lastSlot?.description
+            entry["lastSlotOutcome"] = schedule.lastOutcome?.rawValue
+            entry["lastSlotGeneration"] = schedule.lastGeneration
+            entry["lastSlotHolder"] = schedule.lastHolder
+        }
+        if let last = job.lastRun {
+            entry["lastRun"] = ["startedAt": last.startedAt.description, "durationMs": Double(last.durationMicroseconds) / 1000,
+                                "affected": last.affected, "error": last.error as Any, "kind": last.kind.rawValue,
+                                "outcome": last.outcome.rawValue, "generation": last.generation]
+        }
+        return entry
     }
 
     /// Nearest-rank percentiles of the lateness of recently completed tasks, in ms.

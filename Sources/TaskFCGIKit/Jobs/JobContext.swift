@@ -1,0 +1,47 @@
+/// What one run of a job works with: its slot, the lease it runs under, the tasks to read, and
+/// `batch`, the only way it writes. Lives on the job thread for the length of one run.
+public final class JobContext {
+    public let job: String
+    /// The schedule slot this run serves; nil for a wake-up (work fell due) or a manual run.
+    public let slot: Instant?
+    public let kind: RunKind
+    /// The lease generation (fencing token) every batch of this run is checked against.
+    public let generation: Int64
+    /// When the run started: the reference time for its work (the action date it writes, say).
+    public let startedAt: Instant
+    /// The tasks, for reading (writes go through `batch`).
+    public let tasks: TaskStore
+    /// Until when the lease is certainly ours by our clock; each batch moves it on.
+    public private(set) var deadline: Instant
+    /// Batches committed so far.
+    public private(set) var batches = 0
+
+    private let store: JobStore
+    private let fence: Fence
+    private let clock: any WallClock
+    private let stopping: () -> Bool
+    private let renewed: (Instant) -> Void
+
+    init(job: String, slot: Instant?, kind: RunKind, fence: Fence, startedAt: Instant, deadline: Instant,
+         tasks: TaskStore, store: JobStore, clock: any WallClock,
+         stopping: @escaping () -> Bool, renewed: @escaping (Instant) -> Void) {
+        (self.job, self.slot, self.kind, self.generation) = (job, slot, kind, fence.generation)
+        (self.startedAt, self.deadline, self.tasks, self.store, self.fence) = (startedAt, deadline, tasks, store, fence)
+        (self.clock, self.stopping, self.renewed) = (clock, stopping, renewed)
+    }
+
+    /// True once the worker is stopping or the lease has run out: finish the current batch and return.
+    public var isStopping: Bool { stopping() || clock.now() >= deadline }
+
+    /// Runs `body` in one write transaction that commits only if this worker still holds the lease
+    /// with this run's generation, and renews the lease (and the thread's heartbeat) as it does.
+    /// Throws `LeaseLost`, with nothing written, when the lease is gone.
+    public func batch<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+        let now = clock.now()
+        let result = try store.fenced(fence, now: now, body)
+        batches += 1
+        deadline = now.adding(fence.ttl)
+        renewed(now)
+        return result
+    }
+}

@@ -1,0 +1,76 @@
+extension JobRunner {
+    /// Runs a job once under the current lease and records how it ended.
+    func execute(_ scheduled: ScheduledJob, slot: Instant?, kind: RunKind, attempt: Int = 1, _ plan: inout JobPlan,
+                 _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
+        guard let fence = lease.fence, let validUntil = lease.validUntil else { return }
+        let job = scheduled.job, tag = "job:\(scheduled.job.name)"
+        let started = clock.now()
+        let begin = monotonicMicroseconds()
+        let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, deadline: validUntil,
+                                 tasks: tasks, store: store, clock: clock, stopping: { [self] in isStopping },
+                                 renewed: { [self] now in lease.renewed(at: now); beat(now) })
+        published.withLock { $0.running = job.name }
+        defer { published.withLock { $0.running = nil } }
+        var run = JobRun(job: job.name, startedAt: started, durationMicroseconds: 0, affected: 0, error: nil)
+        (run.slot, run.kind, run.generation, run.holder, run.attempts) = (slot, kind, fence.generation, fence.holder, attempt)
+        do {
+            run.affected = try job.run(context)
+        } catch let lost as LeaseLost {
+            (run.outcome, run.error) = (.leaseLost, "\(lost)")
+        } catch {
+            (run.outcome, run.error) = (.failed, "\(error)")
+        }
+        run.durationMicroseconds = monotonicMicroseconds() - begin
+        record(run, context, &plan, store, lease)
+        settle(scheduled, run, &plan, tasks)
+        published.withLock { $0.record(run) }
+    }
+
+    /// Writes the run's outcome (fenced) and says in the log how it went.
+    private func record(_ run: JobRun, _ context: JobContext, _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
+        let tag = "job:\(run.job)", took = Self.milliseconds(run.durationMicroseconds)
+        let slotText = run.slot.map { " (slot \($0), generation \(run.generation)\(run.attempts > 1 ? ", attempt \(run.attempts)" : ""))" } ?? ""
+        switch run.outcome {
+        case .leaseLost:
+            lease.lost()
+            log.warning(tag, "lease lost after \(took) ms and \(context.batches) committed batch\(context.batches == 1 ? "" : "es"): the next batch was refused and rolled back\(slotText); the next holder resumes the work")
+            return
+        case .failed:
+            let pause = retryBackoff(failures: plan.failures + 1)
+            log.error(tag, "failed after \(took) ms: \(run.error ?? "")\(slotText); retrying in \(pause)")
+        case .ok, .running:
+            let verb = scheduledVerb(run.job)
+            log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)")
+        }
+        guard let fence = lease.fence else { return }
+        do { try store.finish(run, fence: fence, now: clock.now(), keep: Self.historyLimit) } catch is LeaseLost {
+            lease.lost()
+            log.warning(tag, "lease lost before the run could be recorded\(slotText); the next holder resumes the slot")
+        } catch {
+            log.warning(tag, "could not record the run in job_runs: \(error)")
+        }
+    }
+
+    private func scheduledVerb(_ name: String) -> String {
+        jobs.first { $0.job.name == name }?.job.verb ?? "touched"
+    }
+
+    /// Plans what comes after the run: retries with backoff after a failure, else the next known work.
+    private func settle(_ scheduled: ScheduledJob, _ run: JobRun, _ plan: inout JobPlan, _ tasks: TaskStore) {
+        if run.slot != nil { plan.state?.lastOutcome = run.outcome }
+        switch run.outcome {
+        case .failed:
+            plan.failures += 1
+            let retry = clock.now().adding(retryBackoff(failures: plan.failures))
+            if run.slot != nil { plan.retryAt = retry } else { plan.wakeAt = retry }
+        case .ok, .running:
+            plan.failures = 0
+            plan.wakeAt = nil
+            do { plan.wakeAt = try scheduled.job.nextWork(tasks) } catch {
+                log.warning("job:\(scheduled.job.name)", "could not look for new work: \(error)")
+            }
+        case .leaseLost:
+            break
+        }
+    }
+}

@@ -1,0 +1,163 @@
+/// One job's plan in the job thread while it holds the lease: its durable schedule row as last
+/// written, plus what only this holder knows (work it can see coming, retries after failures).
+struct JobPlan {
+    /// The `job_schedule` row; nil until read under the current lease.
+    var state: ScheduleState?
+    var loaded: Bool { state != nil }
+    /// Read just now: look for work at once (tasks may have fallen due while nobody held the lease).
+    var loadedJustNow = false
+    /// A slot an earlier holder claimed but did not finish: run it again first.
+    var resume: Instant?
+    /// Work known to come before the next slot (the next due task).
+    var wakeAt: Instant?
+    /// When to try a failed run again.
+    var retryAt: Instant?
+    /// Failures in a row.
+    var failures = 0
+
+    /// The earliest thing this plan waits for.
+    var nextEvent: Instant? {
+        [resume, state?.nextRun, wakeAt, retryAt].compactMap { $0 }.min()
+    }
+}
+
+extension JobRunner {
+    /// Reads every enabled job's schedule row under a freshly taken lease, creating or updating it
+    /// when the job is new or its schedule changed in the config.
+    func load(_ store: JobStore, _ lease: LeaseKeeper, now: Instant) -> [JobPlan] {
+        guard let fence = lease.fence else { return jobs.map { _ in JobPlan() } }
+        let rows: [String: ScheduleState]
+        do { rows = try store.schedules() } catch {
+            log.error("jobs", "cannot read the job schedules: \(error); retrying")
+            return jobs.map { _ in JobPlan() }
+        }
+        return jobs.map { scheduled in
+            var plan = JobPlan()
+            guard scheduled.enabled, lease.holds(at: now) else { return plan }
+            do {
+                plan.state = try schedule(scheduled, row: rows[scheduled.job.name], store, fence, now: now)
+                plan.loadedJustNow = true
+            } catch is LeaseLost {
+                lease.lost()
+            } catch {
+                log.error("job:\(scheduled.job.name)", "cannot write its schedule: \(error); retrying")
+            }
+            if let state = plan.state, state.lastOutcome == .running, let slot = state.lastSlot,
+               state.lastGeneration != fence.generation {
+                log.warning("job:\(scheduled.job.name)", "slot \(slot) was left unfinished by generation \(state.lastGeneration ?? 0); resuming it")
+                plan.resume = slot
+            }
+            return plan
+        }
+    }
+
+    private func schedule(_ scheduled: ScheduledJob, row: ScheduleState?, _ store: JobStore, _ fence: Fence,
+                          now: Instant) throws -> ScheduleState {
+        let tag = "job:\(scheduled.job.name)", written = scheduled.trigger.description
+        guard var state = row else {
+            let first = scheduled.trigger.firstSlot(now: now, lastSlot: nil, in: zone)
+            let state = ScheduleState(job: scheduled.job.name, schedule: written, nextRun: first)
+            try store.saveSchedule(state, fence: fence, now: now)
+            log.info(tag, "new schedule \(written); first run at \(first)")
+            return state
+        }
+        guard state.schedule == written else {
+            state.nextRun = scheduled.trigger.firstSlot(now: now, lastSlot: state.lastSlot, in: zone)
+            log.info(tag, "schedule changed from \(state.schedule) to \(written); next run at \(state.nextRun)")
+            state.schedule = written
+            try store.saveSchedule(state, fence: fence, now: now)
+            return state
+        }
+        log.debug(tag, "resuming schedule \(written): next run at \(state.nextRun)")
+        return state
+    }
+
+    /// Looks for work that comes before each job's next slot (a task due sooner).
+    func replan(_ plans: inout [JobPlan], _ tasks: TaskStore) {
+        for index in jobs.indices where plans[index].loaded {
+            plans[index].loadedJustNow = false
+            do {
+                if let work = try jobs[index].job.nextWork(tasks), plans[index].failures == 0 {
+                    plans[index].wakeAt = min(plans[index].wakeAt ?? work, work)
+                }
+            } catch {
+                log.warning("job:\(jobs[index].job.name)", "could not look for new work: \(error)")
+            }
+        }
+    }
+
+    /// Does whatever one job has due now: a manual run, an interrupted slot, a retry, a slot, or work.
+    func step(_ index: Int, _ plan: inout JobPlan, manual: Bool, _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
+        guard let state = plan.state else { return }
+        let scheduled = jobs[index], now = clock.now()
+        if manual { return execute(scheduled, slot: nil, kind: .manual, &plan, tasks, store, lease) }
+        if let retry = plan.retryAt {
+            guard retry <= now else { return }
+            plan.retryAt = nil
+            // A failed slot is retried until the next one is due; that one then does the work.
+            if state.lastOutcome == .failed, let slot = state.lastSlot, state.nextRun > now {
+                return runSlot(scheduled, slot, state, &plan, tasks, store, lease)
+            }
+        }
+        if let slot = plan.resume {
+            return runSlot(scheduled, slot, state, &plan, tasks, store, lease)
+        }
+        switch SlotDecision.decide(next: state.nextRun, now: now, trigger: scheduled.trigger, zone: zone, policy: scheduled.misfire) {
+        case .run(let slot, let missed, let next):
+            var moved = state
+            (moved.nextRun, moved.misfires) = (next, state.misfires + missed)
+            if missed > 0 {
+                log.warning("job:\(scheduled.job.name)", "\(missed) slot\(missed == 1 ? "" : "s") since \(state.nextRun) passed without a run; running once for \(slot)")
+            }
+            runSlot(scheduled, slot, moved, &plan, tasks, store, lease)
+        case .skip(let missed, let next):
+            skip(scheduled, missed: missed, next: next, state, &plan, store, lease)
+        case .wait:
+            if let wake = plan.wakeAt, wake <= now { execute(scheduled, slot: nil, kind: .wake, &plan, tasks, store, lease) }
+        }
+    }
+
+    private func skip(_ scheduled: ScheduledJob, missed: Int, next: Instant, _ state: ScheduleState,
+                      _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
+        guard let fence = lease.fence else { return }
+        var moved = state
+        (moved.nextRun, moved.misfires) = (next, state.misfires + missed)
+        do {
+            try store.saveSchedule(moved, fence: fence, now: clock.now())
+            plan.state = moved
+            log.warning("job:\(scheduled.job.name)", "skipped \(missed) missed slot\(missed == 1 ? "" : "s") since \(state.nextRun) (misfire: skip); next run at \(next)")
+        } catch {
+            failed(scheduled, claiming: state.nextRun, error, &plan, lease)
+        }
+    }
+
+    /// Claims `slot` (moving the schedule on to `moved.nextRun` in the same transaction), then runs it.
+    private func runSlot(_ scheduled: ScheduledJob, _ slot: Instant, _ moved: ScheduleState, _ plan: inout JobPlan,
+                         _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
+        guard let fence = lease.fence else { return }
+        let attempt: Int?
+        do { attempt = try store.claim(slot: slot, moved, fence: fence, now: clock.now()) } catch {
+            return failed(scheduled, claiming: slot, error, &plan, lease)
+        }
+        (plan.state, plan.resume) = (moved, nil)
+        plan.state?.lastSlot = slot
+        guard let attempt else {
+            plan.state?.lastOutcome = .ok
+            log.info("job:\(scheduled.job.name)", "slot \(slot) already ran; next run at \(moved.nextRun)")
+            return
+        }
+        plan.state?.lastOutcome = .running
+        execute(scheduled, slot: slot, kind: .schedule, attempt: attempt, &plan, tasks, store, lease)
+    }
+
+    private func failed(_ scheduled: ScheduledJob, claiming slot: Instant, _ error: Error, _ plan: inout JobPlan, _ lease: LeaseKeeper) {
+        if error is LeaseLost {
+            lease.lost()
+            log.warning("job:\(scheduled.job.name)", "could not claim slot \(slot): \(error)")
+            return
+        }
+        plan.failures += 1
+        plan.retryAt = clock.now().adding(retryBackoff(failures: plan.failures))
+        log.error("job:\(scheduled.job.name)", "could not claim slot \(slot): \(error); retrying in \(retryBackoff(failures: plan.failures))")
+    }
+}
