@@ -274,7 +274,7 @@ final class BrowserRun: @unchecked Sendable {
         #expect(try await session.title() == "Jobs · TaskFCGI")
         let jobNames = try await texts("main section h2")
         #expect(jobNames.contains("completeDueTasks"), "jobs shown: \(jobNames)")
-        let affected = try await texts(xpath: "//section[h2='completeDueTasks']//tbody/tr/td[3]")
+        let affected = try await texts(xpath: "//section[h2='completeDueTasks']//tbody/tr/td[4]")
         #expect(affected.contains("1"), "completeDueTasks runs' task counts: \(affected)")
         try await screenshot("browser-3-jobs.png")
         try await collectConsole("/jobs")

@@ -66,10 +66,14 @@ extension IntegrationTests {
             }
             let standbyJobs = standbyStatus["jobs"] as? [[String: Any]] ?? []
             #expect(standbyJobs.count == 2)
-            #expect(standbyJobs.allSatisfy { $0["runs"] as? Int == 0 && $0["nextRun"] == nil }, "\(standbyJobs)")
+            #expect(standbyJobs.allSatisfy { $0["runs"] as? Int == 0 }, "\(standbyJobs)")
+            // Next runs come from the shared job_schedule table: the stand-by shows the holder's plan.
+            let holderJobs = holderStatus["jobs"] as? [[String: Any]] ?? []
+            let purgeNext = { (jobs: [[String: Any]]) in jobs.first { $0["name"] as? String == "purgeCompletedTasks" }?["nextRun"] as? String }
+            #expect(purgeNext(standbyJobs) != nil && purgeNext(standbyJobs) == purgeNext(holderJobs), "\(standbyJobs)\n\(holderJobs)")
 
             // The logs: the holder ran the start-up catch-up; the stand-by never ran a job.
-            #expect(holder.log.contains("holding the job lease (\(first.holder)); running jobs"))
+            #expect(holder.log.contains("holding the job lease (\(first.holder), generation "))
             #expect(holder.log.contains("[job:completeDueTasks] completed 0 tasks"), "\(cluster.diagnostics)")
             #expect(standby.log.contains("[jobs] job thread started"), "\(cluster.diagnostics)")
             #expect(!standby.log.contains("holding the job lease"), "\(cluster.diagnostics)")
@@ -302,7 +306,7 @@ extension IntegrationTests {
             // Back, it finds the lease taken: it stands by (its /status says so) and tells the log.
             let standsBy = try waitUntil(3, every: 0.1) { try cluster.status(holder)["holdsLease"] as? Bool == false }
             #expect(standsBy, "\(cluster.diagnostics)")
-            let said = waitUntil(2) { holder.log.contains("lost the job lease to \(lease.holder); standing by") }
+            let said = waitUntil(2) { holder.log.contains("lost the job lease to \(lease.holder) (generation ") && holder.log.contains("); standing by") }
             #expect(said, "the resumed worker never logged that it lost the lease to \(lease.holder)\n\(cluster.diagnostics)")
 
             // Work goes on in the new holder only.
@@ -316,7 +320,7 @@ extension IntegrationTests {
             #expect(holder.jobLines.count == jobLinesBefore, "the resumed worker ran jobs: \(holder.jobLines.suffix(3))")
         }
 
-        @Test("purgeCompletedTasks deletes only completed tasks older than retain (30d), at start-up and on demand")
+        @Test("purgeCompletedTasks on an interval deletes only completed tasks older than retain (30d), at its first slot and on demand")
         func purgeKeepsRecentAndPending() throws {
             let now = nowMilliseconds()
             let day: Int64 = 86_400_000
@@ -332,7 +336,7 @@ extension IntegrationTests {
             let inserts = rows.map { id, title, due, action in
                 "INSERT INTO tasks (id, title, due_at, completed, action_at, created_at) VALUES (\(id), \(Sandbox.quote(title)), \(due), \(action == nil ? 0 : 1), \(action.map(String.init) ?? "NULL"), \(due - day));"
             }.joined(separator: "\n")
-            let cluster = try Cluster(workers: 1, config: ["jobs": ["purgeCompletedTasks": ["retain": "30d"]]], setupSQL: inserts)
+            let cluster = try Cluster(workers: 1, config: ["jobs": ["purgeCompletedTasks": ["retain": "30d", "interval": "1d"]]], setupSQL: inserts)
             defer { cluster.close() }
             let worker = cluster.members[0]
 
@@ -399,7 +403,13 @@ extension IntegrationTests {
             #expect(after["heartbeat"] is String && after["version"] is String && after["now"] is String, "\(after)")
             let jobs = after["jobs"] as? [[String: Any]] ?? []
             #expect(jobs.compactMap { $0["name"] as? String }.sorted() == ["completeDueTasks", "purgeCompletedTasks"], "\(jobs)")
-            #expect(jobs.allSatisfy { ($0["runs"] as? Int ?? 0) > 0 && $0["nextRun"] is String && $0["lastRun"] is [String: Any] }, "\(jobs)")
+            #expect(jobs.allSatisfy { $0["nextRun"] is String && $0["misfires"] as? Int == 0 }, "\(jobs)")
+            let complete = jobs.first { $0["name"] as? String == "completeDueTasks" } ?? [:]
+            #expect((complete["runs"] as? Int ?? 0) > 0 && complete["lastRun"] is [String: Any] && complete["schedule"] as? String == "every 5m", "\(complete)")
+            #expect(complete["lastSlotGeneration"] as? Int == 1 && complete["lastSlotHolder"] as? String == lease.holder, "\(complete)")
+            let purge = jobs.first { $0["name"] as? String == "purgeCompletedTasks" } ?? [:]
+            #expect(purge["schedule"] as? String == "cron @daily" && purge["misfire"] as? String == "once", "\(purge)")
+            #expect((purge["nextRun"] as? String)?.hasSuffix("T00:00:00.000Z") == true, "@daily in UTC: \(purge)")
             let leaseJSON = after["lease"] as? [String: Any]
             #expect(leaseJSON?["holder"] as? String == lease.holder, "\(after)")
             #expect(leaseJSON?["pid"] as? Int == holder.pid)
@@ -418,7 +428,8 @@ extension IntegrationTests {
             let standbyPage = try standby.http.get("/jobs")
             #expect(standbyPage.status == 200)
             #expect(standbyPage.body.contains("Stand-by: another worker runs the jobs — lease holder pid \(holder.pid)"), "\(standbyPage)")
-            #expect(standbyPage.body.contains("in the lease holder"), "next runs are the holder's business")
+            #expect(standbyPage.body.contains("cron @daily") && standbyPage.body.contains("<dt>Misfires</dt><dd>0</dd>"), "\(standbyPage)")
+            #expect(!standbyPage.body.contains("when a worker holds the lease"), "next runs come from the shared table")
 
             // Run now: on the holder 303 and a new run recorded; on the stand-by 409, nothing run.
             let runsBefore = try cluster.box.sqlInt("SELECT count(*) FROM job_runs WHERE job = 'completeDueTasks'")

@@ -141,7 +141,7 @@ public final class JobRunner: Sendable {
         case .none: break
         case .acquired:
             log.info("jobs", "holding the job lease (\(lease.identity.holder), generation \(lease.fence?.generation ?? 0)); running jobs")
-        case .lost: log.warning("jobs", "lost the job lease; \(holder()) holds it now; standing by")
+        case .lost: log.warning("jobs", "lost the job lease to \(holder()); standing by")
         case .standingBy: log.info("jobs", "standing by: \(holder()) holds the job lease")
         }
         return change

@@ -101,7 +101,7 @@ final class Cluster: @unchecked Sendable {
         var holder: Member?
         try waitUntil(seconds, every: 0.05) {
             guard let row = try leaseRow(), row.expiresAt > nowMilliseconds() else { return false }
-            holder = candidates.first { $0.process.isRunning && $0.pid == row.pid && $0.log.contains("holding the job lease (\(row.holder))") }
+            holder = candidates.first { $0.process.isRunning && $0.pid == row.pid && $0.log.contains("holding the job lease (\(row.holder), generation") }
             return holder != nil
         }
         return holder
