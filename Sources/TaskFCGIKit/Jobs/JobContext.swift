@@ -30,8 +30,9 @@ public final class JobContext {
         (self.clock, self.stopping, self.renewed) = (clock, stopping, renewed)
     }
 
-    /// True once the worker is stopping or the lease has run out: finish the current batch and return.
-    public var isStopping: Bool { stopping() || clock.now() >= deadline }
+    /// True once the worker is stopping: finish the current batch and return. (A lost lease is not
+    /// guessed from the clock here; the next batch finds out for certain and throws `LeaseLost`.)
+    public var isStopping: Bool { stopping() }
 
     /// Runs `body` in one write transaction that commits only if this worker still holds the lease
     /// with this run's generation, and renews the lease (and the thread's heartbeat) as it does.

@@ -74,6 +74,15 @@ final class Cluster: @unchecked Sendable {
         }
     }
 
+    /// Stops a member with `signal` (SIGTERM: a clean stop; SIGKILL: a crash), waits for it to exit,
+    /// and starts a new process with the same config and socket, as a supervisor would.
+    func restart(_ member: Member, with signal: Int32) throws {
+        member.process.send(signal)
+        guard member.process.waitForExit(15) != nil else { throw HarnessError("\(member.name) did not exit after signal \(signal)") }
+        if signal == SIGKILL { unlink(member.socketPath) }  // a crash leaves its socket file behind
+        member.process = try box.startWorker(config: member.configPath, socket: member.socketPath)
+    }
+
     /// Stops nginx (and any nginx worker process it leaves), then every worker, and removes the folder.
     func close() {
         if let master = nginxMaster, master.isRunning {
