@@ -42,10 +42,18 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     fuzzCheck(config.logPath == "-" || config.logPath.hasPrefix("/"), "relative logPath \(config.logPath) for \(context)")
     fuzzCheck((1...512).contains(config.threads), "threads \(config.threads) for \(context)")
     fuzzCheck((1024...(1 << 30)).contains(config.maxBodyBytes), "maxBodyBytes \(config.maxBodyBytes) for \(context)")
-    for (name, interval) in [("busyTimeout", config.busyTimeout), ("completeDueTasks", config.completeDueTasks.interval),
-                             ("purgeCompletedTasks", config.purgeCompletedTasks.interval),
-                             ("retain", config.purgeRetain), ("leaseTTL", config.leaseTTL)] {
+    for (name, interval) in [("busyTimeout", config.busyTimeout), ("retain", config.purgeRetain), ("leaseTTL", config.leaseTTL)] {
         fuzzCheck(interval.milliseconds > 0, "\(name) \(interval.milliseconds) ms for \(context)")
+    }
+    fuzzCheck(Set(config.jobs.keys) == Set(JobRegistry.known.map(\.name)), "jobs \(config.jobs.keys) for \(context)")
+    for (name, job) in config.jobs {
+        switch job.trigger {
+        case .every(let interval):
+            fuzzCheck(interval.milliseconds > 0, "\(name) interval \(interval.milliseconds) ms for \(context)")
+        case .cron(let expression):
+            // Whatever was accepted must come back as written and parse again the same way.
+            fuzzCheck((try? CronExpression(parsing: expression.text)) == expression, "\(name) cron \(expression.text) for \(context)")
+        }
     }
     switch config.listen {
     case .unix(let path):

@@ -210,8 +210,8 @@ private func config(_ extra: String = "") -> String {
         #expect(config.logLevel == .info)
         #expect(config.maxBodyBytes == 1 << 20)
         #expect(config.busyTimeout == .seconds(5))
-        #expect(config.completeDueTasks == JobSettings(enabled: true, trigger: .every(.minutes(5))))
-        #expect(config.purgeCompletedTasks == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
+        #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.minutes(5))))
+        #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
         #expect(config.purgeRetain == .days(30))
         #expect(config.listen == .inherited)
     }
@@ -236,17 +236,17 @@ private func config(_ extra: String = "") -> String {
         #expect(config.maxBodyBytes == 4096)
         #expect(config.busyTimeout == .milliseconds(250))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 9000))
-        #expect(config.completeDueTasks == JobSettings(enabled: true, trigger: .every(.seconds(30))))
-        #expect(config.purgeCompletedTasks == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
+        #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.seconds(30))))
+        #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
         #expect(config.purgeRetain == .days(7))
     }
 
     @Test func cronScheduleIsRead() throws {
         let config = try load(config(#""jobs": { "purgeCompletedTasks": { "cron": "0 3 * * *", "misfire": "skip" } }"#))
-        #expect(config.purgeCompletedTasks.trigger == .cron(try CronExpression(parsing: "0 3 * * *")))
-        #expect(config.purgeCompletedTasks.trigger.description == "cron 0 3 * * *")
-        #expect(config.purgeCompletedTasks.misfire == .skip)
-        #expect(config.completeDueTasks.misfire == .once)
+        #expect(config.jobs["purgeCompletedTasks"]?.trigger == .cron(try CronExpression(parsing: "0 3 * * *")))
+        #expect(config.jobs["purgeCompletedTasks"]?.trigger.description == "cron 0 3 * * *")
+        #expect(config.jobs["purgeCompletedTasks"]?.misfire == .skip)
+        #expect(config.jobs["completeDueTasks"]?.misfire == .once)
     }
 
     @Test func json5CommentsAndTrailingCommasAreAccepted() throws {
@@ -259,7 +259,7 @@ private func config(_ extra: String = "") -> String {
                 "jobs": { "completeDueTasks": { "interval": "1m", }, },
             }
             """)
-        #expect(config.completeDueTasks.trigger == .every(.minutes(1)))
+        #expect(config.jobs["completeDueTasks"]?.trigger == .every(.minutes(1)))
     }
 
     @Test func relativePathsResolveAgainstTheConfigFolder() throws {

@@ -115,9 +115,9 @@ private final class RunnerFixture {
 
     /// Stops the runner and starts a new one (a new process, as far as the lease can tell) on the
     /// same database; returns once it holds the lease.
-    func restart() -> Bool {
+    func restart(jobs newJobs: [ScheduledJob]? = nil) -> Bool {
         let stoppedInTime = runner.stop(timeout: 3)
-        runner = Self.runner(jobs, log, databasePath, leaseTTL)
+        runner = Self.runner(newJobs ?? jobs, log, databasePath, leaseTTL)
         runner.start()
         return stoppedInTime && poll(deadline: 3) { self.runner.status.holdsLease }
     }
@@ -244,6 +244,23 @@ private final class RunnerFixture {
         #expect(state.lastGeneration == 1)
         #expect(try fixture.jobStore().currentLease()?.generation == 6, "six acquisitions, six generations")
         #expect(try fixture.jobStore().recentRuns(job: "counting", limit: 10).count == 1)
+    }
+
+    @Test func aChangedScheduleTakesEffectAtTheNextStartAndIsLogged() throws {
+        let runs = RunCounter()
+        let fixture = try RunnerFixture(jobs: [ScheduledJob(CountingJob(runs: runs), interval: .hours(1))])
+        fixture.runner.start()
+        #expect(poll(deadline: 3) { runs.value == 1 })
+        let cron = try CronExpression(parsing: "0 3 * * *")
+        #expect(fixture.restart(jobs: [ScheduledJob(CountingJob(runs: runs), trigger: .cron(cron), misfire: .skip)]))
+        #expect(fixture.stop())
+        let state = try #require(try fixture.jobStore().schedules()["counting"])
+        #expect(state.schedule == "cron 0 3 * * *")
+        let next = Zone(identifier: "UTC")!.civilTime(at: state.nextRun)
+        #expect(next.hour == 3 && next.minute == 0 && next.second == 0, "\(next)")
+        #expect(state.nextRun > state.lastSlot! && state.nextRun.since(state.lastSlot!) <= .days(1))
+        #expect(try fixture.logText().contains("[job:counting] schedule changed from every 1h to cron 0 3 * * *; next run at "))
+        #expect(runs.value == 1, "a changed schedule does not run the job at once")
     }
 
     @Test func aLongRunKeepsItsLeaseBecauseEveryBatchRenewsIt() throws {

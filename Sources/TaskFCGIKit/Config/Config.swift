@@ -46,8 +46,8 @@ public struct Config: Sendable {
     public var maxBodyBytes: Int
     /// How long a statement waits for another writer before giving up (then 503).
     public var busyTimeout: Interval
-    public var completeDueTasks: JobSettings
-    public var purgeCompletedTasks: JobSettings
+    /// Each known job's settings, by name (`JobRegistry.known`).
+    public var jobs: [String: JobSettings]
     /// How long completed tasks are kept before the purge job deletes them.
     public var purgeRetain: Interval
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
@@ -57,7 +57,6 @@ public struct Config: Sendable {
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
                        "maxBodyBytes", "busyTimeout", "jobs"]
-    static let jobNames = ["completeDueTasks", "purgeCompletedTasks"]
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -104,10 +103,11 @@ extension Config {
             return level
         } ?? .info
 
-        let jobs = try root.object("jobs", allowed: jobNames + ["leaseTTL"])
-        let complete = try jobSettings(jobs, "completeDueTasks", default: .every(.minutes(5)))
-        let purgeDefault = JobTrigger.cron(try! CronExpression(parsing: "@daily"))
-        let purge = try jobSettings(jobs, "purgeCompletedTasks", default: purgeDefault, extra: ["retain"])
+        let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL"])
+        var settings: [String: JobSettings] = [:]
+        for job in JobRegistry.known {
+            settings[job.name] = try jobSettings(jobs, job.name, default: job.defaultTrigger, extra: job.extraKeys)
+        }
         let retain = try jobs?.object("purgeCompletedTasks", allowed: jobKeys + ["retain"])?
             .interval("retain") ?? .days(30)
 
@@ -121,8 +121,7 @@ extension Config {
             logLevel: level,
             maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
-            completeDueTasks: complete,
-            purgeCompletedTasks: purge,
+            jobs: settings,
             purgeRetain: retain,
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15))
     }

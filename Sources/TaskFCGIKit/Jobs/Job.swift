@@ -41,15 +41,35 @@ public struct ScheduledJob: Sendable {
     }
 }
 
-/// The jobs this worker runs.
+/// One job this build knows: its config name, its default schedule and how to make it.
+public struct JobDefinition: Sendable {
+    public let name: String
+    public let defaultTrigger: JobTrigger
+    /// Config keys of its own, besides `interval`, `cron`, `misfire` and `enabled`.
+    public let extraKeys: [String]
+    let make: @Sendable (Config) -> any Job
+
+    public init(_ name: String, schedule: JobTrigger, extraKeys: [String] = [], make: @escaping @Sendable (Config) -> any Job) {
+        (self.name, self.defaultTrigger, self.extraKeys, self.make) = (name, schedule, extraKeys, make)
+    }
+}
+
+/// The jobs this worker runs. Adding a job is one line here.
 public enum JobRegistry {
+    public static let known: [JobDefinition] = [
+        JobDefinition("completeDueTasks", schedule: .every(.minutes(5))) { _ in CompleteDueTasks() },
+        JobDefinition("purgeCompletedTasks", schedule: .cron(try! CronExpression(parsing: "@daily")), extraKeys: ["retain"]) {
+            PurgeCompletedTasks(retain: $0.purgeRetain)
+        },
+    ]
+
     /// Every job with its settings from the config.
     public static func jobs(for config: Config) -> [ScheduledJob] {
-        let all: [(JobSettings, any Job)] = [
-            (config.completeDueTasks, CompleteDueTasks()),
-            (config.purgeCompletedTasks, PurgeCompletedTasks(retain: config.purgeRetain)),
-        ]
-        return all.map { ScheduledJob($0.1, trigger: $0.0.trigger, misfire: $0.0.misfire, enabled: $0.0.enabled) }
+        known.map { definition in
+            let settings = config.jobs[definition.name] ?? JobSettings(enabled: true, trigger: definition.defaultTrigger)
+            return ScheduledJob(definition.make(config), trigger: settings.trigger, misfire: settings.misfire,
+                                enabled: settings.enabled)
+        }
     }
 }
 

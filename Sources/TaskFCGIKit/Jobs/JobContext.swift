@@ -37,6 +37,7 @@ public final class JobContext {
     /// Runs `body` in one write transaction that commits only if this worker still holds the lease
     /// with this run's generation, and renews the lease (and the thread's heartbeat) as it does.
     /// Throws `LeaseLost`, with nothing written, when the lease is gone.
+    @discardableResult
     public func batch<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         let now = clock.now()
         let result = try store.fenced(fence, now: now, body)

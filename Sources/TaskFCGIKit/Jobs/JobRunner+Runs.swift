@@ -3,7 +3,7 @@ extension JobRunner {
     func execute(_ scheduled: ScheduledJob, slot: Instant?, kind: RunKind, attempt: Int = 1, _ plan: inout JobPlan,
                  _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
         guard let fence = lease.fence, let validUntil = lease.validUntil else { return }
-        let job = scheduled.job, tag = "job:\(scheduled.job.name)"
+        let job = scheduled.job
         let started = clock.now()
         let begin = monotonicMicroseconds()
         let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, deadline: validUntil,

@@ -58,7 +58,7 @@ public final class SQLiteJobStore: JobStore {
 
     public func releaseLease(_ fence: Fence) throws {
         // The row stays, so the next generation still counts on from this one.
-        try writes.run { db in
+        _ = try writes.run { db in
             try db.run("UPDATE job_lease SET expires_at = 0 WHERE id = 1 AND holder = ? AND generation = ?",
                        [.text(fence.holder), .int(fence.generation)])
         }
