@@ -115,8 +115,11 @@ extension IntegrationTests {
             let holder = try cluster.requireHolder()
             let standby = cluster.others(than: holder)[0]
             let started = monotonicSeconds()
+            var health: [Int] = []
             let done = try waitUntil(300, every: 0.5) {
-                try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0") == 0
+                // A long sweep must not make a healthy worker look dead to a load balancer.
+                health.append(try holder.http.get("/healthz").status)
+                return try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0") == 0
             }
             let took = monotonicSeconds() - started
             #expect(done, "\(cluster.diagnostics)")
@@ -126,6 +129,7 @@ extension IntegrationTests {
             #expect(!holder.log.contains("lease lost") && !holder.log.contains("lost the job lease"), "\(cluster.diagnostics)")
             #expect(standby.jobLines.isEmpty, "the stand-by ran: \(standby.jobLines.suffix(3))")
             #expect(holder.log.contains("[job:completeDueTasks] completed \(total) tasks in "), "\(cluster.diagnostics)")
+            #expect(!health.isEmpty && health.allSatisfy { $0 == 200 }, "/healthz during the sweep: \(health)")
         }
     }
 }
