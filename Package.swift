@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -6,12 +6,20 @@ let package = Package(
     products: [
         .executable(name: "taskfcgi", targets: ["TaskFCGI"]),
     ],
+    // The default build links libfcgi and SQLite only; `swift build --traits PostgreSQL` adds libpq.
+    traits: [
+        .trait(name: "PostgreSQL", description: "Store tasks and jobs in a PostgreSQL server (links libpq)"),
+    ],
     targets: [
-        // The two C libraries, from Debian's packages; nothing else is linked.
+        // The C libraries, from Debian's packages.
         .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Everything testable: storage, config, log, jobs, HTTP, pages, FastCGI serving.
-        .target(name: "TaskFCGIKit", dependencies: ["CFastCGI", "CSQLite"]),
+        .target(name: "TaskFCGIKit", dependencies: [
+            "CFastCGI", "CSQLite",
+            .target(name: "CPostgreSQL", condition: .when(traits: ["PostgreSQL"])),
+        ]),
         .executableTarget(name: "TaskFCGI", dependencies: ["TaskFCGIKit"]),
         .testTarget(name: "TaskFCGIKitTests", dependencies: ["TaskFCGIKit"]),
         // Starts the real `taskfcgi` binary (and nginx) as a user would.

@@ -70,7 +70,7 @@ private struct RobbedJob: Job {
             let now = SystemClock().now()
             let claim = Lease(holder: "thief", pid: 1, host: "elsewhere", machine: "other", generation: 0,
                               acquiredAt: now, expiresAt: now.adding(.milliseconds(500)))
-            _ = try thief.takeLease(claim, replacing: row)
+            _ = try thief.takeLease(claim, replacing: row, expiredAt: nil)
         }
         try context.batch { db in
             try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, 0, 0)", .text("run \(attempt) second batch"))

@@ -28,35 +28,51 @@ import Testing
         Lease(holder: holder, pid: 1, host: "h", machine: "m", generation: 0, acquiredAt: now, expiresAt: now.adding(ttl))
     }
 
+    /// `holder` tries to take the lease at `now`, replacing the row it read if that has expired.
+    private func take(_ store: SQLiteJobStore, _ holder: String, at now: Instant, ttl: Interval = .seconds(15),
+                      replacing expected: Lease?) throws -> Lease? {
+        try store.takeLease(claim(holder, at: now, ttl: ttl), replacing: expected, expiredAt: now)
+    }
+
+    @Test func aLiveLeaseCannotBeSwappedAwayUnlessItsHolderIsKnownDead() throws {
+        let db = try TwoWorkers()
+        _ = try #require(try take(db.a, "a", at: t0, replacing: nil))
+        let row = try #require(try db.b.currentLease())
+        #expect(try take(db.b, "b", at: t0.adding(.seconds(14)), replacing: row) == nil, "still valid for a second")
+        // A holder known dead (a process of this machine that no longer exists) is replaced at once.
+        let forced = try db.b.takeLease(claim("b", at: t0.adding(.seconds(14))), replacing: row, expiredAt: nil)
+        #expect(forced?.generation == 2)
+    }
+
     @Test func generationsGrowByOneAtEveryAcquisition() throws {
         let db = try TwoWorkers()
-        let first = try #require(try db.a.takeLease(claim("a", at: t0), replacing: nil))
+        let first = try #require(try take(db.a, "a", at: t0, replacing: nil))
         #expect(first.generation == 1)
         let row = try #require(try db.b.currentLease())
-        let second = try #require(try db.b.takeLease(claim("b", at: t0.adding(.seconds(20))), replacing: row))
+        let second = try #require(try take(db.b, "b", at: t0.adding(.seconds(20)), replacing: row))
         #expect(second.generation == 2)
         #expect(try db.a.currentLease()?.holder == "b")
         // A release keeps the row, so the count never restarts at 1.
         try db.b.releaseLease(Fence(holder: "b", generation: 2, ttl: .seconds(15)))
-        let third = try #require(try db.a.takeLease(claim("a", at: t0.adding(.seconds(21))), replacing: try db.a.currentLease()))
+        let third = try #require(try take(db.a, "a", at: t0.adding(.seconds(21)), replacing: try db.a.currentLease()))
         #expect(third.generation == 3)
     }
 
     @Test func takeoverIsACompareAndSwapOnTheRowRead() throws {
         let db = try TwoWorkers()
-        _ = try db.a.takeLease(claim("a", at: t0), replacing: nil)
+        _ = try take(db.a, "a", at: t0, replacing: nil)
         let stale = try #require(try db.b.currentLease())
         // Someone else takes it between b's read and b's write: b's swap must fail.
-        _ = try #require(try db.a.takeLease(claim("c", at: t0.adding(.seconds(20))), replacing: stale))
-        #expect(try db.b.takeLease(claim("b", at: t0.adding(.seconds(20))), replacing: stale) == nil)
+        _ = try #require(try take(db.a, "c", at: t0.adding(.seconds(20)), replacing: stale))
+        #expect(try take(db.b, "b", at: t0.adding(.seconds(20)), replacing: stale) == nil)
         #expect(try db.b.currentLease()?.holder == "c")
         // A second insert on an empty table loses too.
-        #expect(try db.b.takeLease(claim("b", at: t0), replacing: nil) == nil)
+        #expect(try take(db.b, "b", at: t0, replacing: nil) == nil)
     }
 
     @Test func renewalNeedsTheSameHolderAndGenerationAndAnUnexpiredLease() throws {
         let db = try TwoWorkers()
-        let lease = try #require(try db.a.takeLease(claim("a", at: t0, ttl: .seconds(3)), replacing: nil))
+        let lease = try #require(try take(db.a, "a", at: t0, ttl: .seconds(3), replacing: nil))
         let fence = Fence(holder: "a", generation: lease.generation, ttl: .seconds(3))
         #expect(try db.a.renewLease(fence, now: t0.adding(.seconds(2))))
         #expect(try db.a.currentLease()?.expiresAt == t0.adding(.seconds(5)))
@@ -66,7 +82,7 @@ import Testing
 
     @Test func aFencedBatchCommitsOnlyWhileTheLeaseIsOurs() throws {
         let db = try TwoWorkers()
-        let lease = try #require(try db.a.takeLease(claim("a", at: t0, ttl: .seconds(3)), replacing: nil))
+        let lease = try #require(try take(db.a, "a", at: t0, ttl: .seconds(3), replacing: nil))
         let fence = Fence(holder: "a", generation: lease.generation, ttl: .seconds(3))
         let task = try db.tasksA.create(title: "x", due: t0, now: t0)
         let written = try db.a.fenced(fence, now: t0.adding(.seconds(1))) { conn in
@@ -77,7 +93,7 @@ import Testing
 
         // A stand-by takes over once it has expired; the old holder's next batch is refused and rolled back.
         let row = try #require(try db.b.currentLease())
-        _ = try #require(try db.b.takeLease(claim("b", at: t0.adding(.seconds(5))), replacing: row))
+        _ = try #require(try take(db.b, "b", at: t0.adding(.seconds(5)), replacing: row))
         #expect(throws: LeaseLost.self) {
             try db.a.fenced(fence, now: t0.adding(.seconds(6))) { conn in
                 try conn.run("UPDATE tasks SET title = 'late write' WHERE id = ?", .int(task.id))
@@ -88,14 +104,14 @@ import Testing
 
     @Test func anExpiredLeaseFencesEvenWhenNobodyTookIt() throws {
         let db = try TwoWorkers()
-        let lease = try #require(try db.a.takeLease(claim("a", at: t0, ttl: .seconds(3)), replacing: nil))
+        let lease = try #require(try take(db.a, "a", at: t0, ttl: .seconds(3), replacing: nil))
         let fence = Fence(holder: "a", generation: lease.generation, ttl: .seconds(3))
         #expect(throws: LeaseLost.self) { try db.a.fenced(fence, now: t0.adding(.seconds(3))) { _ in 0 } }
     }
 
     @Test func aSlotIsClaimedOnceAndResumedOnlyIfUnfinished() throws {
         let db = try TwoWorkers()
-        let first = try #require(try db.a.takeLease(claim("a", at: t0), replacing: nil))
+        let first = try #require(try take(db.a, "a", at: t0, replacing: nil))
         let fenceA = Fence(holder: "a", generation: first.generation, ttl: .seconds(15))
         let slot = t0, next = t0.adding(.hours(1))
         let state = ScheduleState(job: "hourly", schedule: "every 1h", nextRun: next)
@@ -105,7 +121,7 @@ import Testing
 
         // Holder a dies mid-run; b takes over and resumes the same slot: the same row, attempt 2.
         let row = try #require(try db.b.currentLease())
-        let second = try #require(try db.b.takeLease(claim("b", at: t0.adding(.seconds(20))), replacing: row))
+        let second = try #require(try take(db.b, "b", at: t0.adding(.seconds(20)), replacing: row))
         let fenceB = Fence(holder: "b", generation: second.generation, ttl: .seconds(15))
         #expect(try db.b.claim(slot: slot, saved, fence: fenceB, now: t0.adding(.seconds(20))) == 2)
         var run = JobRun(job: "hourly", startedAt: t0, durationMicroseconds: 5, affected: 3, error: nil)
@@ -130,7 +146,7 @@ import Testing
 
     @Test func aClaimUnderALostLeaseWritesNothing() throws {
         let db = try TwoWorkers()
-        let first = try #require(try db.a.takeLease(claim("a", at: t0, ttl: .seconds(3)), replacing: nil))
+        let first = try #require(try take(db.a, "a", at: t0, ttl: .seconds(3), replacing: nil))
         let fence = Fence(holder: "a", generation: first.generation, ttl: .seconds(3))
         let state = ScheduleState(job: "hourly", schedule: "every 1h", nextRun: t0.adding(.hours(1)))
         #expect(throws: LeaseLost.self) { try db.a.claim(slot: t0, state, fence: fence, now: t0.adding(.seconds(4))) }

@@ -54,7 +54,7 @@ final class TestClock: WallClock, @unchecked Sendable {
 /// Takes the job lease on `db` for a test holder (replacing whatever row is there) and returns its fence.
 func takeTestLease(_ jobs: SQLiteJobStore, holder: String = "test-holder", now: Instant, ttl: Interval = .minutes(1)) throws -> Fence {
     let claim = Lease(holder: holder, pid: 1, host: "test", machine: "test", generation: 0, acquiredAt: now, expiresAt: now.adding(ttl))
-    let taken = try #require(try jobs.takeLease(claim, replacing: try jobs.currentLease()))
+    let taken = try #require(try jobs.takeLease(claim, replacing: try jobs.currentLease(), expiredAt: nil))
     return Fence(holder: holder, generation: taken.generation, ttl: ttl)
 }
 

@@ -38,7 +38,7 @@ public final class JobContext {
     /// with this run's generation, and renews the lease (and the thread's heartbeat) as it does.
     /// Throws `LeaseLost`, with nothing written, when the lease is gone.
     @discardableResult
-    public func batch<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
+    public func batch<T: Sendable>(_ body: (any SQLExecutor) throws -> T) throws -> T {
         let now = clock.now()
         let result = try store.fenced(fence, now: now, body)
         batches += 1

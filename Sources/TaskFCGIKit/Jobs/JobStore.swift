@@ -5,16 +5,19 @@ public protocol JobStore: AnyObject {
     /// The lease row, if any.
     func currentLease() throws -> Lease?
     /// Takes the lease by compare-and-swap on the exact row read: succeeds only if the row is still
-    /// `expected` (same holder and generation; nil: no row yet). The new lease has the next generation.
-    func takeLease(_ claim: Lease, replacing expected: Lease?) throws -> Lease?
+    /// `expected` (same holder and generation; nil: no row yet) and, unless `expiredAt` is nil (its
+    /// holder is known dead), has expired by then (the database server's clock, where it has one).
+    /// The new lease has the next generation.
+    func takeLease(_ claim: Lease, replacing expected: Lease?, expiredAt now: Instant?) throws -> Lease?
     /// Pushes our lease's expiry to `now + ttl` if it is still ours and unexpired; false otherwise.
+    /// (On a server database, "now" is the server's clock, so hosts' clocks need not agree.)
     func renewLease(_ fence: Fence, now: Instant) throws -> Bool
     /// Gives the lease up (at a clean stop) so a stand-by takes over at once.
     func releaseLease(_ fence: Fence) throws
 
     /// Runs `body` in one write transaction that first checks (and renews) the lease for `fence`
     /// at `now`; throws `LeaseLost` and rolls back if the lease is no longer ours.
-    func fenced<T>(_ fence: Fence, now: Instant, _ body: (Connection) throws -> T) throws -> T
+    func fenced<T: Sendable>(_ fence: Fence, now: Instant, _ body: (any SQLExecutor) throws -> T) throws -> T
 
     /// Every job's schedule row, by job name.
     func schedules() throws -> [String: ScheduleState]

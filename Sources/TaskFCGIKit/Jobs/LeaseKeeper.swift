@@ -98,7 +98,8 @@ final class LeaseKeeper {
     private func takeIfFree(_ store: JobStore, now: Instant) throws -> (Change, Error?) {
         let current = try store.currentLease()
         failures = 0
-        if let current, current.expiresAt > now, !heldByDeadLocalProcess(current) {
+        let dead = current.map(heldByDeadLocalProcess) ?? false
+        if let current, current.expiresAt > now, !dead {
             nextAttempt = now.adding(standbyEvery)
             if announcedStandby { return (.none, nil) }
             announcedStandby = true
@@ -106,7 +107,7 @@ final class LeaseKeeper {
         }
         var claim = identity
         (claim.acquiredAt, claim.expiresAt) = (now, now.adding(ttl))
-        guard let taken = try store.takeLease(claim, replacing: current) else {
+        guard let taken = try store.takeLease(claim, replacing: current, expiredAt: dead ? nil : now) else {
             // Another stand-by swapped the row first: look again soon.
             nextAttempt = now.adding(standbyEvery)
             return (.none, nil)

@@ -21,7 +21,7 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func takeLease(_ claim: Lease, replacing expected: Lease?) throws -> Lease? {
+    public func takeLease(_ claim: Lease, replacing expected: Lease?, expiredAt now: Instant?) throws -> Lease? {
         var taken = claim
         taken.generation = (expected?.generation ?? 0) + 1
         let values: [SQLValue] = [.text(claim.holder), .int(Int64(claim.pid)), .text(claim.host), .text(claim.machine),
@@ -37,8 +37,8 @@ public final class SQLiteJobStore: JobStore {
             return try db.run("""
                 UPDATE job_lease SET holder = ?1, pid = ?2, host = ?3, machine = ?4, generation = ?5,
                     acquired_at = ?6, expires_at = ?7
-                WHERE id = 1 AND holder = ?8 AND generation = ?9
-                """, values + [.text(expected.holder), .int(expected.generation)])
+                WHERE id = 1 AND holder = ?8 AND generation = ?9 AND expires_at <= ?10
+                """, values + [.text(expected.holder), .int(expected.generation), .int(now?.milliseconds ?? .max)])
         }
         return changed == 1 ? taken : nil
     }
@@ -64,7 +64,12 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func fenced<T: Sendable>(_ fence: Fence, now: Instant, _ body: (Connection) throws -> T) throws -> T {
+    public func fenced<T: Sendable>(_ fence: Fence, now: Instant, _ body: (any SQLExecutor) throws -> T) throws -> T {
+        try fencedHere(fence, now: now, body)
+    }
+
+    /// `fenced`, with the connection itself for this store's own statements.
+    private func fencedHere<T: Sendable>(_ fence: Fence, now: Instant, _ body: (Connection) throws -> T) throws -> T {
         try writes.run { db in
             try db.transaction {
                 guard try Self.renew(db, fence, now: now) else { throw LeaseLost(generation: fence.generation) }
@@ -86,7 +91,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func saveSchedule(_ state: ScheduleState, fence: Fence, now: Instant) throws {
-        try fenced(fence, now: now) { db in try Self.upsert(db, state, now: now) }
+        try fencedHere(fence, now: now) { db in try Self.upsert(db, state, now: now) }
     }
 
     private static func upsert(_ db: Connection, _ state: ScheduleState, now: Instant) throws {
@@ -102,7 +107,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func claim(slot: Instant, _ state: ScheduleState, fence: Fence, now: Instant) throws -> Int? {
-        try fenced(fence, now: now) { db -> Int? in
+        try fencedHere(fence, now: now) { db -> Int? in
             let key: [SQLValue] = [.text(state.job), .int(slot.milliseconds)]
             let earlier = try db.firstRow("SELECT outcome, attempts FROM job_runs WHERE job = ? AND slot = ?", key) {
                 (RunOutcome(rawValue: $0.text(0)), Int($0.int(1)))
@@ -140,7 +145,7 @@ public final class SQLiteJobStore: JobStore {
     public func finish(_ run: JobRun, fence: Fence, now: Instant, keep: Int) throws {
         // A run that lost the lease cannot write: its slot stays "running" for the next holder to resume.
         guard run.outcome != .leaseLost else { return }
-        try fenced(fence, now: now) { db in
+        try fencedHere(fence, now: now) { db in
             let result: [SQLValue] = [.int(run.durationMicroseconds), .int(Int64(run.affected)),
                                       run.error.map(SQLValue.text) ?? .null, .text(run.outcome.rawValue)]
             if let slot = run.slot {

@@ -2,7 +2,7 @@ import CSQLite
 
 /// One SQLite connection, used by one thread at a time (opened NOMUTEX: callers serialize, as
 /// `SharedWriter`'s lock does). Statements are prepared once and cached.
-public final class Connection {
+public final class Connection: SQLExecutor {
     let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
 
@@ -87,6 +87,11 @@ public final class Connection {
         try statement.bind(values)
         defer { statement.reset() }
         return try statement.step() ? map(Row(statement)) : nil
+    }
+
+    /// Runs a query and reads each row as values (for jobs, which see only `SQLExecutor`).
+    public func query(_ sql: String, _ values: [SQLValue]) throws -> [[SQLValue]] {
+        try rows(sql, values) { row in (0..<row.count).map(row.value) }
     }
 
     /// The id of the row inserted last on this connection.

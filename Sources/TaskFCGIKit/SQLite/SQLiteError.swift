@@ -1,7 +1,7 @@
 import CSQLite
 
 /// A failed SQLite call: the result code, SQLite's message and the statement it ran.
-public struct SQLiteError: Error, CustomStringConvertible, Sendable {
+public struct SQLiteError: DatabaseUnavailable, CustomStringConvertible, Sendable {
     /// The extended result code.
     public let code: Int32
     /// SQLite's own explanation.
@@ -13,6 +13,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var isBusy: Bool { code & 0xff == SQLITE_BUSY || code & 0xff == SQLITE_LOCKED }
     /// The database (or its folder) cannot be written.
     public var isReadOnly: Bool { code & 0xff == SQLITE_READONLY }
+    /// A file is never "down"; a missing one fails to open at start.
+    public var isDown: Bool { false }
 
     public var description: String {
         var text = "SQLite error \(code): \(message)"

@@ -1,12 +1,5 @@
 import CSQLite
 
-/// A value bound to a `?` placeholder. Every value that reaches SQL goes through here.
-public enum SQLValue: Sendable, Equatable {
-    case int(Int64)
-    case text(String)
-    case null
-}
-
 /// A prepared statement, owned by one `Connection` and reused through its cache.
 final class Statement {
     let handle: OpaquePointer
@@ -84,6 +77,16 @@ public struct Row {
         guard let bytes = sqlite3_column_text(handle, column) else { return "" }
         let count = Int(sqlite3_column_bytes(handle, column))
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+    /// How many columns the row has.
+    public var count: Int32 { sqlite3_column_count(handle) }
+    /// The column as a value of its stored type (a REAL is read as an integer).
+    public func value(_ column: Int32) -> SQLValue {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_NULL: return .null
+        case SQLITE_TEXT, SQLITE_BLOB: return .text(text(column))
+        default: return .int(int(column))
+        }
     }
     /// The column as text, nil for NULL.
     public func optionalText(_ column: Int32) -> String? {

@@ -8,11 +8,13 @@ public enum ErrorPages {
             response.headers += error.headers.map { ($0.key, $0.value) }
             return response
         }
-        if let error = error as? SQLiteError, error.isBusy || error.isReadOnly {
+        if let error = error as? DatabaseUnavailable, error.isBusy || error.isReadOnly || error.isDown {
             log.warning("http", "\(request.method) \(request.path): database unavailable: \(error)")
             var response = page(503, error.isBusy
                 ? "The database is busy with other work right now. Nothing was changed; please try again in a moment."
-                : "The database is read-only right now, so nothing can be changed. Pages still show; please try again later.")
+                : error.isReadOnly
+                ? "The database is read-only right now, so nothing can be changed. Pages still show; please try again later."
+                : "The database cannot be reached right now. Nothing was changed; please try again in a moment.")
             response.headers.append(("Retry-After", "5"))
             return response
         }
