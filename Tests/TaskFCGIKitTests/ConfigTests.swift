@@ -335,7 +335,8 @@ private func config(_ extra: String = "") -> String {
         let file = try writeConfig(connection: "tasks.db", logPath: "taskfcgi.log", in: folder)
         let environment = try Startup.prepare(configPath: file)
         #expect(environment.config.connectionString == folder + "/tasks.db")
-        let db = try environment.openConnection()
+        #expect(environment.storage.backend == "sqlite")
+        let db = try Connection(location: environment.config.connectionString)
         let names = try db.rows("SELECT name FROM schema_migrations ORDER BY name") { $0.text(0) }
         #expect(names == Schema.migrations.map(\.name))
         let log = try String(contentsOfFile: folder + "/taskfcgi.log", encoding: .utf8)

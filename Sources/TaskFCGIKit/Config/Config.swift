@@ -31,9 +31,13 @@ public struct JobSettings: Equatable, Sendable {
 public struct Config: Sendable {
     /// The config file itself (absolute), named in every error.
     public var file: String
-    /// The SQLite location handed to `sqlite3_open_v2`; relative paths made absolute (a file, never
-    /// `:memory:`, which each connection would see empty).
+    /// The SQLite location handed to `sqlite3_open_v2` (relative paths made absolute; a file, never
+    /// `:memory:`, which each connection would see empty), or a PostgreSQL connection string as given.
     public var connectionString: String
+    /// Which backend `connectionString` names.
+    public var database: DatabaseLocation
+    /// The PostgreSQL password read from `passwordFile`, if any; never logged or shown.
+    public var password: String?
     /// The shared log's absolute path, or `-` for stderr.
     public var logPath: String
     public var listen: ListenAddress
@@ -55,7 +59,7 @@ public struct Config: Sendable {
     public var leaseTTL: Interval
 
     /// Keys accepted at the top level (anything else is refused by name).
-    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
+    static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel",
                        "maxBodyBytes", "busyTimeout", "jobs"]
 
     /// The folder relative paths in the file are resolved against.
@@ -83,11 +87,10 @@ extension Config {
         let folder = (file as NSString).deletingLastPathComponent
 
         let connection = try root.requiredString("connectionString")
-        // SQLite gives each connection its own private database for these: the job thread and the
-        // request threads would never see each other's tasks.
-        let uriPath = connection.hasPrefix("file:") ? connection.dropFirst(5).prefix { $0 != "?" && $0 != "#" } : nil
-        if connection == ":memory:" || connection.contains("mode=memory") || uriPath == ":memory:" || uriPath?.isEmpty == true {
-            throw root.error("connectionString", "an in-memory or temporary database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
+        let database = try databaseLocation(connection, folder: folder, root: root)
+        let password = try root.string("passwordFile").map { try readPassword($0, folder: folder, root: root) }
+        if password != nil, case .sqlite = database {
+            throw root.error("passwordFile", "is only for a PostgreSQL connectionString; a SQLite file has no password")
         }
         let logPath = try root.requiredString("logPath")
         let zone = try root.string("timeZone").map { name in
@@ -113,7 +116,9 @@ extension Config {
 
         return Config(
             file: file,
-            connectionString: resolveDatabase(connection, from: folder),
+            connectionString: database.connectionString,
+            database: database,
+            password: password,
             logPath: logPath == "-" ? "-" : absolute(logPath, from: folder),
             listen: try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited,
             threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
@@ -171,6 +176,30 @@ extension Config {
             throw root.error("listen", "the socket path is \(path.utf8.count) bytes long; unix sockets allow at most 107")
         }
         return .unix(path: path)
+    }
+
+    /// A PostgreSQL connection string as given, or a SQLite file (never one private to each connection).
+    private static func databaseLocation(_ text: String, folder: String, root: ConfigReader) throws -> DatabaseLocation {
+        if DatabaseLocation.isPostgres(text) { return .postgres(text) }
+        // SQLite gives each connection its own private database for these: the job thread and the
+        // request threads would never see each other's tasks.
+        let uriPath = text.hasPrefix("file:") ? text.dropFirst(5).prefix { $0 != "?" && $0 != "#" } : nil
+        if text == ":memory:" || text.contains("mode=memory") || uriPath == ":memory:" || uriPath?.isEmpty == true {
+            throw root.error("connectionString", "an in-memory or temporary database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
+        }
+        return .sqlite(resolveDatabase(text, from: folder))
+    }
+
+    /// The first line of the password file (relative to the config's folder).
+    private static func readPassword(_ path: String, folder: String, root: ConfigReader) throws -> String {
+        let file = absolute(path, from: folder)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw root.error("passwordFile", "\(file) cannot be read (missing, or no permission)")
+        }
+        let password = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .first.map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\r")) } ?? ""
+        guard !password.isEmpty else { throw root.error("passwordFile", "\(file) is empty") }
+        return password
     }
 
     /// A plain relative path is made absolute against the config's folder; `file:` URIs pass as-is.

@@ -4,25 +4,10 @@ import Foundation
 public struct Environment: Sendable {
     public let config: Config
     public let log: Log
-    /// The one connection every store writes tasks through.
-    let writer: SharedWriter
+    public let storage: any Storage
 
-    /// Opens a new connection for one thread, as every thread does for its reads.
-    public func openConnection() throws -> Connection { try Self.connection(config) }
-
-    static func connection(_ config: Config) throws -> Connection {
-        try Connection(location: config.connectionString,
-                       busyTimeoutMilliseconds: Int32(clamping: config.busyTimeout.milliseconds))
-    }
-
-    /// A store on a new connection, writing through the shared writer.
-    public func openStore() throws -> SQLiteTaskStore { SQLiteTaskStore(try openConnection(), writer: writer) }
-
-    /// A thread's two stores, tasks and jobs, on one new connection.
-    public func openStores() throws -> (SQLiteTaskStore, SQLiteJobStore) {
-        let connection = try openConnection()
-        return (SQLiteTaskStore(connection, writer: writer), SQLiteJobStore(connection, writer: writer))
-    }
+    /// A thread's task and job stores, on a connection of its own.
+    public func openStores() throws -> (TaskStore, JobStore) { try storage.openStores() }
 }
 
 /// Everything validated before the worker starts, each failure reported as a `ConfigError` (exit 78).
@@ -34,14 +19,31 @@ public enum Startup {
         do { log = try Log(path: config.logPath, level: config.logLevel, clock: clock) } catch {
             throw ConfigError(file: config.file, key: "logPath", problem: "\(error)")
         }
-        do {
-            let db = try Environment.connection(config)
-            let ran = try Schema.migrate(db, now: clock.now())
-            for name in ran { log.info("db", "applied migration \(name)") }
-            return Environment(config: config, log: log, writer: SharedWriter(try Environment.connection(config)))
-        } catch {
+        return Environment(config: config, log: log, storage: try openStorage(config, log: log, now: clock.now()))
+    }
+
+    /// Opens and migrates the database the config names, on the backend it names.
+    static func openStorage(_ config: Config, log: Log, now: Instant) throws -> any Storage {
+        let failure = { (error: Error) in
+            ConfigError(file: config.file, key: "connectionString",
+                        problem: "cannot open the database \(config.database.displayed): \(error)")
+        }
+        switch config.database {
+        case .sqlite(let location):
+            do { return try SQLiteStorage.open(location, busyTimeout: config.busyTimeout, log: log, now: now) } catch {
+                throw failure(error)
+            }
+        case .postgres(let conninfo):
+            #if PostgreSQL
+            do {
+                return try PostgresStorage.open(conninfo, password: config.password, busyTimeout: config.busyTimeout,
+                                                log: log, now: now)
+            } catch { throw failure(error) }
+            #else
+            _ = conninfo
             throw ConfigError(file: config.file, key: "connectionString",
-                              problem: "cannot open the database \(config.connectionString): \(error)")
+                              problem: "names a PostgreSQL server, but this taskfcgi was built without PostgreSQL support; build it with `swift build -c release --traits PostgreSQL` (needs Debian's libpq-dev)")
+            #endif
         }
     }
 }

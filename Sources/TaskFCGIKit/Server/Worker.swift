@@ -50,7 +50,7 @@ public enum Worker {
         let config = environment.config
         let clock = SystemClock()
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               leaseTTL: config.leaseTTL) {
+                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
@@ -62,7 +62,7 @@ public enum Worker {
                                      jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
             return App.handler(context)
         }
-        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")
+        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
         runner.start()
         server.start()
 
@@ -92,11 +92,9 @@ public enum Worker {
         return 0
     }
 
-    /// Folds the WAL back into the database file so a stopped worker leaves one self-contained file.
+    /// The storage's last step: SQLite folds its WAL back into the file.
     private static func checkpoint(_ environment: Environment) {
-        do { try environment.openConnection().execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
-            environment.log.warning("db", "WAL checkpoint at exit failed: \(error)")
-        }
+        environment.storage.close(log: environment.log)
     }
 
     static func printError(_ text: String) {
