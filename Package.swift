@@ -21,9 +21,11 @@ let package = Package(
             .target(name: "CPostgreSQL", condition: .when(traits: ["PostgreSQL"])),
         ]),
         .executableTarget(name: "TaskFCGI", dependencies: ["TaskFCGIKit"]),
-        .testTarget(name: "TaskFCGIKitTests", dependencies: ["TaskFCGIKit"]),
+        // A throw-away PostgreSQL server for the tests (Debian's postgresql package).
+        .target(name: "TestPostgres", path: "Tests/TestPostgres"),
+        .testTarget(name: "TaskFCGIKitTests", dependencies: ["TaskFCGIKit", "TestPostgres"]),
         // Starts the real `taskfcgi` binary (and nginx) as a user would.
-        .testTarget(name: "IntegrationTests", dependencies: ["TaskFCGIKit"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TaskFCGIKit", "TestPostgres"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,21 +3,6 @@ import Synchronization
 import Testing
 @testable import TaskFCGIKit
 
-/// A migrated store on a SQLite file in its own folder, removed when the test ends.
-private final class TempStore {
-    let folder: String
-    let path: String
-    let store: SQLiteTaskStore
-
-    init(_ label: String = #function) throws {
-        folder = try makeTempFolder(label)
-        path = folder + "/tasks.db"
-        store = try openStore(path)
-    }
-
-    deinit { removeFolder(folder) }
-}
-
 @Suite struct TaskStoreTests {
     private let t0 = utc(2026, 11, 24, 12)
 
@@ -29,15 +14,16 @@ private final class TempStore {
     // connection. Ids come from the write connection, so concurrent creates must still each get
     // their own row's id.
     @Test func storesSharingAWriterGiveEachCreateItsOwnID() throws {
-        let temp = try TempStore()
-        let writer = SharedWriter(try Connection(location: temp.path))
+        let temp = try TempStore(.sqlite)
+        let path = try #require(temp.path)
+        let writer = SharedWriter(try Connection(location: path))
         let threads = 4, perThread = 50
         let done = DispatchGroup()
         let created = Mutex<[(id: Int64, title: String)]>([])
         let failures = Mutex<[String]>([])
         for thread in 0..<threads {
             done.enter()
-            let path = temp.path, now = t0
+            let now = t0
             Thread {
                 defer { done.leave() }
                 do {
@@ -62,8 +48,8 @@ private final class TempStore {
         #expect(try temp.store.counts().all == threads * perThread)
     }
 
-    @Test func createGetUpdateDelete() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func createGetUpdateDelete(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let created = try store.create(title: "Water the plants", due: at(minutes: 60), now: t0)
         #expect(created.title == "Water the plants")
@@ -84,16 +70,16 @@ private final class TempStore {
         #expect(try !store.delete(id: created.id))
     }
 
-    @Test func updateOfUnknownTaskIsNotFound() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func updateOfUnknownTaskIsNotFound(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         #expect(try temp.store.update(id: 42, title: "x", due: t0) == .notFound)
     }
 
-    @Test func updateOfCompletedTaskIsRefused() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func updateOfCompletedTaskIsRefused(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let task = try store.create(title: "Done soon", due: at(minutes: 1), now: t0)
-        #expect(try store.completeDue(now: at(minutes: 2), batchSize: 10) == 1)
+        #expect(try temp.completeDue(now: at(minutes: 2), batchSize: 10) == 1)
         #expect(try store.update(id: task.id, title: "Changed", due: at(minutes: 5)) == .alreadyCompleted)
         let unchanged = try #require(try store.task(id: task.id))
         #expect(unchanged.title == "Done soon")
@@ -103,19 +89,20 @@ private final class TempStore {
     // MARK: lists and counts
 
     /// Five tasks: due at 30, 10, 20, 20 (later id) and 5 minutes; the ones due at 5 and 10 completed.
-    private func seed(_ store: SQLiteTaskStore) throws -> [String: Int64] {
+    private func seed(_ temp: TempStore) throws -> [String: Int64] {
+        let store = temp.store
         var ids: [String: Int64] = [:]
         for (title, minutes) in [("d30", Int64(30)), ("d10", 10), ("d20a", 20), ("d20b", 20), ("d05", 5)] {
             ids[title] = try store.create(title: title, due: at(minutes: minutes), now: t0).id
         }
-        #expect(try store.completeDue(now: at(minutes: 10), batchSize: 100) == 2)
+        #expect(try temp.completeDue(now: at(minutes: 10), batchSize: 100) == 2)
         return ids
     }
 
-    @Test func listFiltersOrderedByDueThenID() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func listFiltersOrderedByDueThenID(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
-        let ids = try seed(store)
+        let ids = try seed(temp)
         #expect(ids["d20a"]! < ids["d20b"]!)
         #expect(try store.list(.all, limit: 100, offset: 0).map(\.title) == ["d05", "d10", "d20a", "d20b", "d30"])
         #expect(try store.list(.pending, limit: 100, offset: 0).map(\.title) == ["d20a", "d20b", "d30"])
@@ -124,10 +111,10 @@ private final class TempStore {
         #expect(try store.list(.pending, limit: 100, offset: 0).allSatisfy { !$0.isCompleted && $0.actionAt == nil })
     }
 
-    @Test func listPages() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func listPages(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
-        _ = try seed(store)
+        _ = try seed(temp)
         #expect(try store.list(.all, limit: 2, offset: 0).map(\.title) == ["d05", "d10"])
         #expect(try store.list(.all, limit: 2, offset: 2).map(\.title) == ["d20a", "d20b"])
         #expect(try store.list(.all, limit: 2, offset: 4).map(\.title) == ["d30"])
@@ -136,37 +123,37 @@ private final class TempStore {
         #expect(try store.list(.completed, limit: 1, offset: 1).map(\.title) == ["d10"])
     }
 
-    @Test func counts() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func counts(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         #expect(try store.counts() == TaskCounts(pending: 0, completed: 0))
-        _ = try seed(store)
+        _ = try seed(temp)
         let counts = try store.counts()
         #expect(counts == TaskCounts(pending: 3, completed: 2))
         #expect(counts.all == 5)
         #expect(TaskFilter.allCases.map(counts.count) == [5, 3, 2])
     }
 
-    @Test func earliestPendingDue() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func earliestPendingDue(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         #expect(try store.earliestPendingDue() == nil)
-        _ = try seed(store)
+        _ = try seed(temp)
         #expect(try store.earliestPendingDue() == at(minutes: 20))
-        _ = try store.completeDue(now: at(minutes: 30), batchSize: 10)
+        _ = try temp.completeDue(now: at(minutes: 30), batchSize: 10)
         #expect(try store.earliestPendingDue() == nil)
     }
 
     // MARK: the sweep
 
-    @Test func completeDueTouchesOnlyDuePendingTasks() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func completeDueTouchesOnlyDuePendingTasks(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let past = try store.create(title: "past", due: at(minutes: -5), now: t0)
         let exactlyNow = try store.create(title: "now", due: t0, now: t0)
         let future = try store.create(title: "future", due: t0.adding(.milliseconds(1)), now: t0)
 
-        #expect(try store.completeDue(now: t0, batchSize: 10) == 2)
+        #expect(try temp.completeDue(now: t0, batchSize: 10) == 2)
         for id in [past.id, exactlyNow.id] {
             let task = try #require(try store.task(id: id))
             #expect(task.isCompleted)
@@ -175,34 +162,34 @@ private final class TempStore {
         #expect(try store.task(id: future.id) == future)
     }
 
-    @Test func completeDueIsIdempotent() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func completeDueIsIdempotent(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let task = try store.create(title: "once", due: at(minutes: -1), now: t0)
-        #expect(try store.completeDue(now: t0, batchSize: 10) == 1)
-        #expect(try store.completeDue(now: at(minutes: 10), batchSize: 10) == 0)
+        #expect(try temp.completeDue(now: t0, batchSize: 10) == 1)
+        #expect(try temp.completeDue(now: at(minutes: 10), batchSize: 10) == 0)
         #expect(try store.task(id: task.id)?.actionAt == t0)
     }
 
-    @Test func completeDueWorksInBatches() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func completeDueWorksInBatches(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         for index in 0..<35 { _ = try store.create(title: "task \(index)", due: at(minutes: Int64(-index)), now: t0) }
         _ = try store.create(title: "later", due: at(minutes: 1), now: t0)
-        #expect(try store.completeDue(now: t0, batchSize: 10) == 35)
+        #expect(try temp.completeDue(now: t0, batchSize: 10) == 35)
         #expect(try store.counts() == TaskCounts(pending: 1, completed: 35))
     }
 
-    @Test func completeDueWithExactMultipleOfBatchSize() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func completeDueWithExactMultipleOfBatchSize(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         for index in 0..<20 { _ = try store.create(title: "task \(index)", due: t0, now: t0) }
-        #expect(try store.completeDue(now: t0, batchSize: 10) == 20)
+        #expect(try temp.completeDue(now: t0, batchSize: 10) == 20)
     }
 
     @Test func sweepQueryUsesAnIndex() throws {
-        let temp = try TempStore()
-        let plan = try temp.store.db.rows(
+        let temp = try TempStore(.sqlite)
+        let plan = try (temp.sql as! Connection).rows(
             "EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE completed = 0 AND due_at <= ? ORDER BY due_at LIMIT ?",
             .int(t0.milliseconds), .int(1000)) { $0.text(3) }
         let text = plan.joined(separator: "\n")
@@ -219,7 +206,14 @@ private final class TempStore {
         "é (precomposed) vs e\u{301} (combining)", String(repeating: "long ", count: 2000),
     ])
     func titlesRoundTripVerbatim(_ title: String) throws {
-        let temp = try TempStore()
+        for backend in Backend.all {
+            // PostgreSQL text cannot hold NUL; the form refuses control characters before a store sees them.
+            if backend == .postgres && title.contains("\u{0}") { continue }
+            try roundTrip(title, try TempStore(backend))
+        }
+    }
+
+    private func roundTrip(_ title: String, _ temp: TempStore) throws {
         let store = temp.store
         let task = try store.create(title: title, due: t0, now: t0)
         let read = try #require(try store.task(id: task.id))
@@ -230,40 +224,38 @@ private final class TempStore {
         #expect(Array(try store.task(id: task.id)!.title.utf8) == Array((title + "!").utf8))
     }
 
-    @Test func emptyTitleIsStoredAsEmptyTextNotNull() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func emptyTitleIsStoredAsEmptyTextNotNull(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let task = try store.create(title: "", due: t0, now: t0)
         #expect(try store.task(id: task.id)?.title == "")
-        let stored = try store.db.firstRow("SELECT typeof(title), length(title) FROM tasks WHERE id = ?", .int(task.id)) {
-            ($0.text(0), $0.int(1))
-        }
-        #expect(stored?.0 == "text")
-        #expect(stored?.1 == 0)
+        let stored = try temp.sql.query("SELECT title IS NULL, length(title) FROM tasks WHERE id = ?", .int(task.id)).first
+        #expect(stored?.last == .int(0))
+        #expect(stored?.first == .int(0) || stored?.first == .text("f"), "NULL instead of empty text: \(String(describing: stored))")
     }
 
     // MARK: purge
 
-    @Test func purgeDeletesOnlyOldCompletedTasks() throws {
-        let temp = try TempStore()
+    @Test(arguments: Backend.all) func purgeDeletesOnlyOldCompletedTasks(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
         let store = temp.store
         let old = try store.create(title: "old", due: at(minutes: -100), now: t0)
-        _ = try store.completeDue(now: at(minutes: -50), batchSize: 10)      // action at -50
+        _ = try temp.completeDue(now: at(minutes: -50), batchSize: 10)      // action at -50
         let recent = try store.create(title: "recent", due: at(minutes: -20), now: t0)
-        _ = try store.completeDue(now: at(minutes: -10), batchSize: 10)      // action at -10
+        _ = try temp.completeDue(now: at(minutes: -10), batchSize: 10)      // action at -10
         let overdue = try store.create(title: "overdue but pending", due: at(minutes: -200), now: t0)
         let atCutoff = try store.create(title: "at cutoff", due: at(minutes: -40), now: t0)
-        _ = try store.completeDue(now: at(minutes: -30), batchSize: 10)      // action at -30 (and overdue too)
+        _ = try temp.completeDue(now: at(minutes: -30), batchSize: 10)      // action at -30 (and overdue too)
         #expect(try store.task(id: overdue.id)?.isCompleted == true)
         let pending = try store.create(title: "pending", due: at(minutes: -300), now: t0)
 
-        #expect(try store.purgeCompleted(before: at(minutes: -30), batchSize: 1) == 1)
+        #expect(try temp.purgeCompleted(before: at(minutes: -30), batchSize: 1) == 1)
         #expect(try store.task(id: old.id) == nil)
         #expect(try store.task(id: atCutoff.id) != nil)  // action date equal to the cutoff is kept
         #expect(try store.task(id: recent.id) != nil)
         #expect(try store.task(id: pending.id) != nil)
 
-        #expect(try store.purgeCompleted(before: at(minutes: -5), batchSize: 1) == 3)
+        #expect(try temp.purgeCompleted(before: at(minutes: -5), batchSize: 1) == 3)
         #expect(try store.list(.all, limit: 10, offset: 0).map(\.id) == [pending.id])
     }
 }

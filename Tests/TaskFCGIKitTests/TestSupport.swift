@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import TaskFCGIKit
+#if PostgreSQL
+import TestPostgres
+#endif
 
 /// A fresh folder under the system temp dir, unique to one test (tests run in parallel).
 /// The path is canonical (symlinks resolved), so it compares equal to the paths `Config` builds.
@@ -51,8 +54,8 @@ final class TestClock: WallClock, @unchecked Sendable {
     func now() -> Instant { instant }
 }
 
-/// Takes the job lease on `db` for a test holder (replacing whatever row is there) and returns its fence.
-func takeTestLease(_ jobs: SQLiteJobStore, holder: String = "test-holder", now: Instant, ttl: Interval = .minutes(1)) throws -> Fence {
+/// Takes the job lease for a test holder (replacing whatever row is there) and returns its fence.
+func takeTestLease(_ jobs: JobStore, holder: String = "test-holder", now: Instant, ttl: Interval = .minutes(1)) throws -> Fence {
     let claim = Lease(holder: holder, pid: 1, host: "test", machine: "test", generation: 0, acquiredAt: now, expiresAt: now.adding(ttl))
     let taken = try #require(try jobs.takeLease(claim, replacing: try jobs.currentLease(), expiredAt: nil))
     return Fence(holder: holder, generation: taken.generation, ttl: ttl)
@@ -60,10 +63,14 @@ func takeTestLease(_ jobs: SQLiteJobStore, holder: String = "test-holder", now: 
 
 /// Runs `job` once at `now` on `db` under a freshly taken lease, as the job thread would.
 func runJob(_ job: any Job, _ db: Connection, now: Instant) throws -> Int {
-    let jobs = SQLiteJobStore(db)
+    try runJob(job, tasks: SQLiteTaskStore(db), jobs: SQLiteJobStore(db), now: now)
+}
+
+/// Runs `job` once at `now` on these stores under a freshly taken lease, as the job thread would.
+func runJob(_ job: any Job, tasks: TaskStore, jobs: JobStore, now: Instant) throws -> Int {
     let fence = try takeTestLease(jobs, now: now)
     let context = JobContext(job: job.name, slot: nil, kind: .manual, fence: fence, startedAt: now,
-                             deadline: now.adding(fence.ttl), tasks: SQLiteTaskStore(db), store: jobs,
+                             deadline: now.adding(fence.ttl), tasks: tasks, store: jobs,
                              clock: TestClock(now), stopping: { false }, renewed: { _ in })
     return try job.run(context)
 }
@@ -73,9 +80,97 @@ extension SQLiteTaskStore {
     func completeDue(now: Instant, batchSize: Int) throws -> Int {
         try runJob(CompleteDueTasks(batchSize: batchSize), db, now: now)
     }
+}
+
+/// A storage backend the shared store tests run against: SQLite always; PostgreSQL in a build with
+/// the trait, on a throw-away server (required under CI, skipped with a note elsewhere if the server
+/// cannot start).
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+
+    static var all: [Backend] {
+        #if PostgreSQL
+        if PostgresServer.shared != nil || ProcessInfo.processInfo.environment["CI"] == "true" { return [.sqlite, .postgres] }
+        print("note: no PostgreSQL server could be started; the store tests run on SQLite only")
+        #endif
+        return [.sqlite]
+    }
+}
+
+/// A migrated database on one backend, with a task store and a job store on one connection (as one
+/// thread of one worker has), and more connections on demand (other threads, other workers).
+final class TempStore {
+    let backend: Backend
+    let store: TaskStore
+    let jobs: JobStore
+    /// The connection itself, for statements the stores do not offer.
+    let sql: any SQLExecutor
+    private let folder: String?
+    /// The SQLite file (nil on PostgreSQL).
+    let path: String?
+    private let open: () throws -> (TaskStore, JobStore, any SQLExecutor)
+
+    init(_ backend: Backend = .sqlite, _ label: String = #function) throws {
+        self.backend = backend
+        switch backend {
+        case .sqlite:
+            let folder = try makeTempFolder(label)
+            let path = folder + "/tasks.db"
+            _ = try openStore(path)
+            (self.folder, self.path) = (folder, path)
+            open = {
+                let db = try Connection(location: path)
+                return (SQLiteTaskStore(db), SQLiteJobStore(db), db)
+            }
+        case .postgres:
+            (folder, path) = (nil, nil)
+            #if PostgreSQL
+            let server = try #require(PostgresServer.shared, "no PostgreSQL server")
+            let storage = try PostgresStorage.open(try server.createDatabase(), password: nil, busyTimeout: .seconds(5),
+                                                   log: try Log(path: "-", level: .error), now: Instant(milliseconds: 0))
+            open = {
+                let db = try storage.connect()
+                return (PostgresTaskStore(db), PostgresJobStore(db), db)
+            }
+            #else
+            throw HarnessFailure("this build has no PostgreSQL")
+            #endif
+        }
+        (store, jobs, sql) = try open()
+    }
+
+    /// The stores of another thread or worker, on a new connection.
+    func another() throws -> (store: TaskStore, jobs: JobStore, sql: any SQLExecutor) {
+        let (store, jobs, sql) = try open()
+        return (store, jobs, sql)
+    }
+
+    /// The first column of the first row, as an integer.
+    func int(_ query: String, _ values: SQLValue...) throws -> Int64? {
+        try sql.query(query, values).first?.first?.int
+    }
+
+    /// The due-task job's sweep at `now`, in batches of `batchSize`.
+    func completeDue(now: Instant, batchSize: Int) throws -> Int {
+        try runJob(CompleteDueTasks(batchSize: batchSize), now: now)
+    }
 
     /// The purge job's deletions of tasks completed before `cutoff`.
     func purgeCompleted(before cutoff: Instant, batchSize: Int) throws -> Int {
-        try runJob(PurgeCompletedTasks(retain: .milliseconds(0), batchSize: batchSize), db, now: cutoff)
+        try runJob(PurgeCompletedTasks(retain: .milliseconds(0), batchSize: batchSize), now: cutoff)
     }
+
+    /// Runs `job` once at `now` under a freshly taken lease, as the job thread would.
+    func runJob(_ job: any Job, now: Instant) throws -> Int {
+        try TaskFCGIKitTests.runJob(job, tasks: store, jobs: jobs, now: now)
+    }
+
+    deinit { if let folder { removeFolder(folder) } }
+}
+
+/// A test's own precondition failed.
+struct HarnessFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

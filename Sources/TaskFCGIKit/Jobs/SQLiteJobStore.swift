@@ -78,121 +78,25 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    public func schedules() throws -> [String: ScheduleState] {
-        let rows = try db.rows("""
-            SELECT job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires FROM job_schedule
-            """) { row in
-            ScheduleState(job: row.text(0), schedule: row.text(1), nextRun: Instant(milliseconds: row.int(2)),
-                          lastSlot: row.optionalInt(3).map(Instant.init(milliseconds:)),
-                          lastOutcome: row.optionalText(4).flatMap(RunOutcome.init(rawValue:)),
-                          lastGeneration: row.optionalInt(5), lastHolder: row.optionalText(6), misfires: Int(row.int(7)))
-        }
-        return Dictionary(rows.map { ($0.job, $0) }, uniquingKeysWith: { first, _ in first })
-    }
+    public func schedules() throws -> [String: ScheduleState] { try JobRecordsSQL.schedules(db) }
 
     public func saveSchedule(_ state: ScheduleState, fence: Fence, now: Instant) throws {
-        try fencedHere(fence, now: now) { db in try Self.upsert(db, state, now: now) }
-    }
-
-    private static func upsert(_ db: Connection, _ state: ScheduleState, now: Instant) throws {
-        try db.run("""
-            INSERT INTO job_schedule (job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-            ON CONFLICT (job) DO UPDATE SET schedule = ?2, next_run = ?3, last_slot = ?4, last_outcome = ?5,
-                last_generation = ?6, last_holder = ?7, misfires = ?8, updated_at = ?9
-            """, [.text(state.job), .text(state.schedule), .int(state.nextRun.milliseconds),
-                  state.lastSlot.map { .int($0.milliseconds) } ?? .null, state.lastOutcome.map { .text($0.rawValue) } ?? .null,
-                  state.lastGeneration.map(SQLValue.int) ?? .null, state.lastHolder.map(SQLValue.text) ?? .null,
-                  .int(Int64(state.misfires)), .int(now.milliseconds)])
+        try fencedHere(fence, now: now) { db in try JobRecordsSQL.upsert(db, state, now: now) }
     }
 
     public func claim(slot: Instant, _ state: ScheduleState, fence: Fence, now: Instant) throws -> Int? {
-        try fencedHere(fence, now: now) { db -> Int? in
-            let key: [SQLValue] = [.text(state.job), .int(slot.milliseconds)]
-            let earlier = try db.firstRow("SELECT outcome, attempts FROM job_runs WHERE job = ? AND slot = ?", key) {
-                (RunOutcome(rawValue: $0.text(0)), Int($0.int(1)))
-            }
-            let lastSlot = try db.firstRow("SELECT last_slot FROM job_schedule WHERE job = ?", [.text(state.job)]) {
-                $0.optionalInt(0)
-            } ?? nil
-            var moved = state
-            (moved.lastSlot, moved.lastOutcome) = (slot, .running)
-            (moved.lastGeneration, moved.lastHolder) = (fence.generation, fence.holder)
-            let attempt: Int?
-            if let earlier {
-                // A slot that ran to the end never runs again; an interrupted one is resumed.
-                attempt = earlier.0 == .ok ? nil : earlier.1 + 1
-                if attempt != nil {
-                    try db.run("UPDATE job_runs SET generation = ?3, holder = ?4, outcome = 'running', attempts = ?5 WHERE job = ?1 AND slot = ?2",
-                               key + [.int(fence.generation), .text(fence.holder), .int(Int64(earlier.1 + 1))])
-                } else {
-                    (moved.lastOutcome, moved.lastGeneration, moved.lastHolder) = (.ok, state.lastGeneration, state.lastHolder)
-                }
-            } else if let lastSlot, lastSlot > slot.milliseconds {
-                return nil  // An older slot than one already claimed: its time has passed for good.
-            } else {
-                try db.run("""
-                    INSERT INTO job_runs (job, slot, kind, generation, holder, started_at, duration_us, affected, outcome)
-                    VALUES (?1, ?2, 'schedule', ?3, ?4, ?5, 0, 0, 'running')
-                    """, key + [.int(fence.generation), .text(fence.holder), .int(now.milliseconds)])
-                attempt = 1
-            }
-            try Self.upsert(db, moved, now: now)
-            return attempt
-        }
+        try fencedHere(fence, now: now) { db in try JobRecordsSQL.claim(db, slot: slot, state, fence: fence, now: now) }
     }
 
     public func finish(_ run: JobRun, fence: Fence, now: Instant, keep: Int) throws {
         // A run that lost the lease cannot write: its slot stays "running" for the next holder to resume.
         guard run.outcome != .leaseLost else { return }
-        try fencedHere(fence, now: now) { db in
-            let result: [SQLValue] = [.int(run.durationMicroseconds), .int(Int64(run.affected)),
-                                      run.error.map(SQLValue.text) ?? .null, .text(run.outcome.rawValue)]
-            if let slot = run.slot {
-                try db.run("""
-                    UPDATE job_runs SET duration_us = ?1, affected = ?2, error = ?3, outcome = ?4
-                    WHERE job = ?5 AND slot = ?6 AND generation = ?7
-                    """, result + [.text(run.job), .int(slot.milliseconds), .int(fence.generation)])
-                try db.run("UPDATE job_schedule SET last_outcome = ?, updated_at = ? WHERE job = ? AND last_slot = ?",
-                           [.text(run.outcome.rawValue), .int(now.milliseconds), .text(run.job), .int(slot.milliseconds)])
-            } else {
-                try db.run("""
-                    INSERT INTO job_runs (duration_us, affected, error, outcome, job, kind, generation, holder, started_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, result + [.text(run.job), .text(run.kind.rawValue), .int(fence.generation), .text(fence.holder),
-                                   .int(run.startedAt.milliseconds)])
-            }
-            // Pruning one job's history past its newest `keep` runs is one indexed range delete; a
-            // slot still running stays, so the next holder can resume it.
-            if db.lastInsertID % 100 == 0 {
-                try db.run("""
-                    DELETE FROM job_runs WHERE job = ?1 AND outcome <> 'running' AND id <=
-                        (SELECT id FROM job_runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
-                    """, [.text(run.job), .int(Int64(keep))])
-            }
-        }
+        try fencedHere(fence, now: now) { db in try JobRecordsSQL.finish(db, run, fence: fence, now: now, keep: keep) }
     }
 
-    public func recentRuns(job: String, limit: Int) throws -> [JobRun] {
-        try db.rows("""
-            SELECT job, started_at, duration_us, affected, error, slot, kind, generation, holder, outcome, attempts
-            FROM job_runs WHERE job = ? ORDER BY id DESC LIMIT ?
-            """, [.text(job), .int(Int64(limit))]) { row in
-            var run = JobRun(job: row.text(0), startedAt: Instant(milliseconds: row.int(1)),
-                             durationMicroseconds: row.int(2), affected: Int(row.int(3)), error: row.optionalText(4))
-            run.slot = row.optionalInt(5).map(Instant.init(milliseconds:))
-            run.kind = RunKind(rawValue: row.text(6)) ?? .schedule
-            (run.generation, run.holder) = (row.int(7), row.text(8))
-            run.outcome = RunOutcome(rawValue: row.text(9)) ?? .ok
-            run.attempts = Int(row.int(10))
-            return run
-        }
-    }
+    public func recentRuns(job: String, limit: Int) throws -> [JobRun] { try JobRecordsSQL.recentRuns(db, job: job, limit: limit) }
 
-    public func recentLateness(limit: Int) throws -> [Int64] {
-        try db.rows("SELECT action_at - due_at FROM tasks WHERE completed = 1 ORDER BY due_at DESC LIMIT ?",
-                    [.int(Int64(limit))]) { $0.int(0) }
-    }
+    public func recentLateness(limit: Int) throws -> [Int64] { try JobRecordsSQL.recentLateness(db, limit: limit) }
 
     public func changedElsewhere() throws -> Bool {
         // data_version moves only for commits made through other connections.

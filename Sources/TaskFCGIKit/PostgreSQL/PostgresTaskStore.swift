@@ -1,0 +1,63 @@
+#if PostgreSQL
+/// The task store on PostgreSQL, on its thread's own connection.
+public final class PostgresTaskStore: TaskStore {
+    let db: PGConnection
+
+    public init(_ db: PGConnection) { self.db = db }
+
+    private static let columns = "id, title, due_at, completed, action_at, created_at"
+    private static let selectByID = "SELECT \(columns) FROM tasks WHERE id = ?"
+    private static let selectPage = "SELECT \(columns) FROM tasks ORDER BY due_at, id LIMIT ? OFFSET ?"
+    private static let selectPageWithState = "SELECT \(columns) FROM tasks WHERE completed = ? ORDER BY due_at, id LIMIT ? OFFSET ?"
+
+    private static func task(_ row: PGRow) -> TaskItem {
+        TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)),
+                 isCompleted: row.int(3) != 0, actionAt: row.optionalInt(4).map(Instant.init(milliseconds:)),
+                 createdAt: Instant(milliseconds: row.int(5)))
+    }
+
+    public func create(title: String, due: Instant, now: Instant) throws -> TaskItem {
+        let id = try db.firstRow("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?) RETURNING id",
+                                 [.text(title), .int(due.milliseconds), .int(now.milliseconds)]) { $0.int(0) } ?? 0
+        return TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
+    }
+
+    public func task(id: Int64) throws -> TaskItem? {
+        try db.firstRow(Self.selectByID, [.int(id)], map: Self.task)
+    }
+
+    public func update(id: Int64, title: String, due: Instant) throws -> UpdateOutcome {
+        let changed = try db.run("UPDATE tasks SET title = ?, due_at = ? WHERE id = ? AND completed = 0",
+                                 [.text(title), .int(due.milliseconds), .int(id)])
+        if changed > 0 { return .updated }
+        return try task(id: id) == nil ? .notFound : .alreadyCompleted
+    }
+
+    public func delete(id: Int64) throws -> Bool {
+        try db.run("DELETE FROM tasks WHERE id = ?", [.int(id)]) > 0
+    }
+
+    public func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem] {
+        let page: [SQLValue] = [.int(Int64(limit)), .int(Int64(offset))]
+        switch filter {
+        case .all: return try db.rows(Self.selectPage, page, map: Self.task)
+        case .pending, .completed:
+            return try db.rows(Self.selectPageWithState, [.int(filter == .completed ? 1 : 0)] + page, map: Self.task)
+        }
+    }
+
+    public func counts() throws -> TaskCounts {
+        var counts = TaskCounts(pending: 0, completed: 0)
+        _ = try db.rows("SELECT completed, n FROM task_counts", []) { row in
+            if row.int(0) == 0 { counts.pending = Int(row.int(1)) } else { counts.completed = Int(row.int(1)) }
+        }
+        return counts
+    }
+
+    public func earliestPendingDue() throws -> Instant? {
+        try db.firstRow("SELECT due_at FROM tasks WHERE completed = 0 ORDER BY due_at LIMIT 1", []) {
+            Instant(milliseconds: $0.int(0))
+        }
+    }
+}
+#endif
