@@ -51,10 +51,15 @@ public struct Config: Sendable {
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
     /// holder dies.
     public var leaseTTL: Interval
+    /// The whole stop, from SIGTERM to exit: drain, requests in flight, the job thread, checkpoint.
+    public var stopTimeout: Interval
+    /// IPv4 addresses allowed to connect to a TCP `listen` (nginx hosts); nil: any, which only a
+    /// loopback `listen` may have.
+    public var trustedProxies: [String]?
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
-                       "maxBodyBytes", "busyTimeout", "jobs"]
+                       "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
     static let jobNames = ["completeDueTasks", "purgeCompletedTasks"]
 
     /// The folder relative paths in the file are resolved against.
@@ -108,11 +113,13 @@ extension Config {
         let retain = try jobs?.object("purgeCompletedTasks", allowed: ["interval", "enabled", "retain"])?
             .interval("retain") ?? .days(30)
 
+        let listen = try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited
+        let trusted = try trustedProxies(root, listen: listen)
         return Config(
             file: file,
             connectionString: resolveDatabase(connection, from: folder),
             logPath: logPath == "-" ? "-" : absolute(logPath, from: folder),
-            listen: try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited,
+            listen: listen,
             threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
             zone: zone,
             logLevel: level,
@@ -121,7 +128,9 @@ extension Config {
             completeDueTasks: complete,
             purgeCompletedTasks: purge,
             purgeRetain: retain,
-            leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15))
+            leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
+            stopTimeout: try stopTimeout(root),
+            trustedProxies: trusted)
     }
 
     private static func jobSettings(_ jobs: ConfigReader?, _ name: String, interval: Interval,

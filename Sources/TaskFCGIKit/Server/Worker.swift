@@ -53,12 +53,19 @@ public enum Worker {
             try environment.openStore()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
-        let server = FastCGIServer(
-            listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log, stats: stats
-        ) { _ in
-            let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
-                                     jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
-            return App.handler(context)
+        let server: FastCGIServer
+        do {
+            server = try FastCGIServer(
+                listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log,
+                stats: stats, trustedProxies: config.trustedProxies
+            ) { _ in
+                let context = AppContext(store: try environment.openStore(), zone: config.zone, clock: clock, log: log,
+                                         jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
+                return App.handler(context)
+            }
+        } catch {
+            log.error("main", "cannot start the request threads: \(error)")
+            return 1
         }
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")
         runner.start()
@@ -70,7 +77,7 @@ public enum Worker {
                 log.checkFile()
                 if server.hasFailed {
                     log.error("main", "no request thread can accept connections any more: stopping")
-                    _ = runner.stop(timeout: 3)
+                    _ = runner.stop(timeout: Double(config.stopTimeout.milliseconds) / 3000)
                     return 1
                 }
                 continue
@@ -82,17 +89,34 @@ public enum Worker {
             log.info("main", "\(Signals.name(signal)) received: stopping")
             break
         }
-        // Reverse start order: no new requests, finish those in flight, then stop the jobs.
-        if !server.stop(timeout: 6) { log.warning("main", "requests still running after 6 s; exiting anyway") }
-        if !runner.stop(timeout: 3) { log.warning("main", "the job thread did not stop within 3 s") }
-        checkpoint(environment)
-        log.info("main", "stopped")
+        stop(server, runner, environment)
         return 0
     }
 
-    /// Folds the WAL back into the database file so a stopped worker leaves one self-contained file.
+    /// Reverse start order within `stopTimeout`: no new connections (after at most a short drain
+    /// of those nginx already queued on a socket we own), the requests in flight until 60 % of
+    /// the budget, the job thread until 90 %, then a checkpoint that never waits.
+    private static func stop(_ server: FastCGIServer, _ runner: JobRunner, _ environment: Environment) {
+        let log = environment.log
+        let budget = Double(environment.config.stopTimeout.milliseconds) / 1000
+        let began = DispatchTime.now()
+        func at(_ share: Double) -> DispatchTime { began + budget * share }
+        if !server.stop(drain: min(1, budget * 0.1), deadline: at(0.6)) {
+            log.warning("main", "\(server.liveThreads) request threads still busy after \(budget * 0.6) s; exiting without them")
+        }
+        let jobBudget = (Double(at(0.9).uptimeNanoseconds) - Double(DispatchTime.now().uptimeNanoseconds)) / 1e9
+        if !runner.stop(timeout: max(0.1, jobBudget)) { log.warning("main", "the job thread did not stop in time") }
+        checkpoint(environment)
+        let took = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e6
+        log.info("main", "stop took \(JobRunner.milliseconds(Int64(took * 1000))) ms")
+        log.info("main", "stopped")
+    }
+
+    /// Folds what it can of the WAL back into the database file. PASSIVE never waits for readers
+    /// or writers (nor calls the busy handler): another process holding the database cannot stretch
+    /// the stop past its budget; the next checkpoint finishes the rest.
     private static func checkpoint(_ environment: Environment) {
-        do { try environment.openConnection().execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
+        do { try environment.openConnection().execute("PRAGMA wal_checkpoint(PASSIVE)") } catch {
             environment.log.warning("db", "WAL checkpoint at exit failed: \(error)")
         }
     }
