@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 extension IntegrationTests {
@@ -32,6 +33,18 @@ extension IntegrationTests {
 
             first.send(SIGTERM)
             let stopping = monotonicSeconds()
+            // Six slow peers connect just after SIGTERM: a stopping worker that still accepted
+            // them would be gone before they send their request.
+            let probes = Mutex<[FastCGIClient.Answer]>([])
+            let probing = DispatchGroup()
+            for _ in 0..<6 {
+                probing.enter()
+                Thread {
+                    let answer = (try? FastCGIClient.unix(box.socketPath)).map { FastCGIClient.get("/tasks", on: $0, delay: 0.5, timeout: 30) }
+                    probes.withLock { $0.append(answer ?? FastCGIClient.Answer(status: nil, stdout: "cannot connect", ended: false)) }
+                    probing.leave()
+                }.start()
+            }
             waitUntil(1.5) { monotonicSeconds() - stopping >= 1 }
             let second = try InheritedSocket.startWorker(box, socket: socket, style: style)
             let firstEnding = first.waitForExit(10)
@@ -53,6 +66,10 @@ extension IntegrationTests {
             #expect(wrong.isEmpty, "\(wrong.count) acknowledged POSTs not stored exactly once: \(wrong.prefix(5))")
             #expect(stored.count == acknowledged.count, "\(stored.count) stored, \(acknowledged.count) acknowledged")
 
+            #expect(probing.wait(timeout: .now() + 30) == .success)
+            let probed = probes.withLock { $0 }
+            #expect(probed.allSatisfy { $0.ended && $0.status == 200 },
+                    "peers that connected just after SIGTERM: \(probed.map { $0.status.map(String.init) ?? "cut: \($0.stdout)" })")
             let answers = slow.all
             #expect(slow.connectFailures.isEmpty, "\(slow.connectFailures.prefix(3))")
             #expect(!answers.isEmpty && answers.allSatisfy { $0.ended && $0.status == 200 },
@@ -93,7 +110,8 @@ extension IntegrationTests {
             let ending = worker.waitForExit(15)
             let took = monotonicSeconds() - stopping
             #expect(ending == .exited(0), "\(String(describing: ending)) \(worker.stderr)")
-            #expect(took <= 10, "the stop took \(took) s")
+            // The budget is 10 s; a drain (≤ 1 s) and the requests in flight take far less.
+            #expect(took <= 5, "the stop took \(took) s")
             #expect(load.stop())
 
             var logged: [String: Int] = [:]
