@@ -31,15 +31,45 @@ extension IntegrationTests {
             #expect(waitUntil(20) { monotonicSeconds() - began >= 1 && load.outcomes.count >= 50 },
                     "the load did not get going: \(MixedLoad.summary(load.outcomes))\n\(box.logTail())")
 
+            // A slow upload in flight at SIGTERM (its body comes 2.5 s after its params) keeps
+            // worker 1 stopping for a while: meanwhile, it must accept nothing new.
+            let upload = Mutex<FastCGIClient.Answer?>(nil)
+            let uploading = DispatchGroup()
+            uploading.enter()
+            let holderFD = try FastCGIClient.unix(box.socketPath)
+            Thread {
+                let body = Array("title=slow+upload&due=2030-01-01T10%3A00".utf8)
+                let answer = FastCGIClient.request("POST", "/tasks", body: body, contentType: "application/x-www-form-urlencoded",
+                                                   on: holderFD, bodyDelay: 2.5, timeout: 30)
+                upload.withLock { $0 = answer }
+                uploading.leave()
+            }.start()
+            // Two peers worker 1 has accepted but that send nothing for 3 s: accepted is in flight,
+            // though libfcgi has not seen a byte (the old stop counted only parsed requests).
+            let quiet = try (0..<2).map { _ in try FastCGIClient.unix(box.socketPath) }
+            let accepted = try waitUntil(10) {
+                try (quiet + [holderFD]).allSatisfy { try UnixSocket.isAccepted(clientFD: $0, by: first.pid, folder: box.folder) }
+            }
+            #expect(accepted, "worker 1 did not accept the slow upload and the quiet peers")
+            let quietAnswers = Mutex<[FastCGIClient.Answer]>([])
+            for fd in quiet {
+                uploading.enter()
+                Thread {
+                    let answer = FastCGIClient.get("/tasks", on: fd, delay: 3, timeout: 30)
+                    quietAnswers.withLock { $0.append(answer) }
+                    uploading.leave()
+                }.start()
+            }
             first.send(SIGTERM)
             let stopping = monotonicSeconds()
-            // Six slow peers connect just after SIGTERM: a stopping worker that still accepted
-            // them would be gone before they send their request.
+            // Six slow peers connect 2.2 s after SIGTERM, while worker 1 still finishes the upload,
+            // and send 0.5 s later: had worker 1 accepted them, it would be gone by then.
             let probes = Mutex<[FastCGIClient.Answer]>([])
             let probing = DispatchGroup()
             for _ in 0..<6 {
                 probing.enter()
                 Thread {
+                    waitUntil(5, every: 0.005) { monotonicSeconds() - stopping >= 2.2 }
                     let answer = (try? FastCGIClient.unix(box.socketPath)).map { FastCGIClient.get("/tasks", on: $0, delay: 0.5, timeout: 30) }
                     probes.withLock { $0.append(answer ?? FastCGIClient.Answer(status: nil, stdout: "cannot connect", ended: false)) }
                     probing.leave()
@@ -66,7 +96,12 @@ extension IntegrationTests {
             #expect(wrong.isEmpty, "\(wrong.count) acknowledged POSTs not stored exactly once: \(wrong.prefix(5))")
             #expect(stored.count == acknowledged.count, "\(stored.count) stored, \(acknowledged.count) acknowledged")
 
-            #expect(probing.wait(timeout: .now() + 30) == .success)
+            #expect(probing.wait(timeout: .now() + 30) == .success && uploading.wait(timeout: .now() + 30) == .success)
+            let uploaded = upload.withLock { $0 }
+            #expect(uploaded?.ended == true && uploaded?.status == 303, "the upload in flight at SIGTERM: \(String(describing: uploaded))")
+            let quietAnswered = quietAnswers.withLock { $0 }
+            #expect(quietAnswered.count == 2 && quietAnswered.allSatisfy { $0.ended && $0.status == 200 },
+                    "peers accepted before SIGTERM, silent for 3 s: \(quietAnswered.map { $0.status.map(String.init) ?? "cut" })")
             let probed = probes.withLock { $0 }
             #expect(probed.allSatisfy { $0.ended && $0.status == 200 },
                     "peers that connected just after SIGTERM: \(probed.map { $0.status.map(String.init) ?? "cut: \($0.stdout)" })")

@@ -31,9 +31,9 @@ public final class SharedWriter: Sendable {
         switch gate.enter(until: deadline) {
         case .entered: break
         case .timedOut:
-            throw SQLiteError(code: SQLITE_BUSY, message: "other writes of this worker took the whole busy timeout", sql: nil)
+            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
         case .stalled:
-            throw SQLiteError(code: SQLITE_BUSY, message: "the database is held by another process (another writer here has waited over \(stallAfter / 1_000_000) ms for it)", sql: nil)
+            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked by another process (a write here has waited over \(stallAfter / 1_000_000) ms for it; not queueing behind it)", sql: nil)
         }
         wait.begin(deadline: deadline)
         do {

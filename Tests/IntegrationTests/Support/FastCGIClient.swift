@@ -50,17 +50,31 @@ enum FastCGIClient {
     /// Sends `GET path` on the connected `fd` after waiting `delay` seconds, reads the answer
     /// (at most `timeout` seconds) and closes `fd`.
     static func get(_ path: String, on fd: Int32, delay: Double = 0, timeout: Double = 15) -> Answer {
+        request("GET", path, on: fd, delay: delay, timeout: timeout)
+    }
+
+    /// Sends a request on `fd`: after `delay` seconds the params, then after `bodyDelay` more the
+    /// body (a slow upload keeps the request in flight); reads the answer and closes `fd`.
+    static func request(_ method: String, _ path: String, body: [UInt8] = [], contentType: String = "",
+                        on fd: Int32, delay: Double = 0, bodyDelay: Double = 0, timeout: Double = 15) -> Answer {
         defer { close(fd) }
         if delay > 0 { usleep(UInt32(delay * 1_000_000)) }
         let params: [(String, String)] = [
-            ("REQUEST_METHOD", "GET"), ("DOCUMENT_URI", path), ("REQUEST_URI", path), ("QUERY_STRING", ""),
-            ("SERVER_PORT", "80"), ("HTTP_HOST", "localhost"), ("CONTENT_LENGTH", ""),
+            ("REQUEST_METHOD", method), ("DOCUMENT_URI", path), ("REQUEST_URI", path), ("QUERY_STRING", ""),
+            ("SERVER_PORT", "80"), ("HTTP_HOST", "localhost"), ("CONTENT_TYPE", contentType),
+            ("CONTENT_LENGTH", body.isEmpty ? "" : String(body.count)),
         ]
-        var bytes = record(1, [0, 1, 0, 0, 0, 0, 0, 0]) // BEGIN_REQUEST, responder, no keep-alive
-        bytes += record(4, params.flatMap { pair($0.0, $0.1) }) + record(4, []) + record(5, [])
-        let sent = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { return Answer(status: nil, stdout: "", ended: false) }
+        // BEGIN_REQUEST (responder, no keep-alive), the params, their end.
+        let head = record(1, [0, 1, 0, 0, 0, 0, 0, 0]) + record(4, params.flatMap { pair($0.0, $0.1) }) + record(4, [])
+        let stdin = (body.isEmpty ? [] : record(5, body)) + record(5, [])
+        guard sendAll(head, fd) else { return Answer(status: nil, stdout: "", ended: false) }
+        if bodyDelay > 0 { usleep(UInt32(bodyDelay * 1_000_000)) }
+        guard sendAll(stdin, fd) else { return Answer(status: nil, stdout: "", ended: false) }
         return read(fd, timeout: timeout)
+    }
+
+    private static func sendAll(_ bytes: [UInt8], _ fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     private static func read(_ fd: Int32, timeout: Double) -> Answer {
