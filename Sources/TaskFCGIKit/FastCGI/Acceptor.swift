@@ -106,9 +106,17 @@ final class Acceptor: Sendable {
     private func acceptOne() -> Int32 {
         // The connection is blocking (Linux's accept does not pass O_NONBLOCK on): libfcgi reads it so.
         let fd = accept(listenFD, nil, nil)
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard fd >= 0 else { return fd }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        // libfcgi's own accept dropped unix peers silent for 2 s; reading them ourselves, a peer
+        // that connects and never sends would pin a thread for good. nginx sends at once.
+        var limit = timeval(tv_sec: Self.readTimeoutSeconds, tv_usec: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         return fd
     }
+
+    /// How long a connection may stay silent while its request is read.
+    static let readTimeoutSeconds = 30
 }
 
 /// Logs accept failures once per burst rather than once per failed call (with descriptors
