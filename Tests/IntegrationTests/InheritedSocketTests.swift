@@ -36,14 +36,37 @@ extension IntegrationTests {
             return worker
         }
 
+        /// A sandbox whose config leaves `listen` out, the supervisor's listening socket at
+        /// `box.socketPath` (held by the test, as systemd or spawn-fcgi hold it), nginx in front.
+        final class Supervised {
+            let box: Sandbox
+            let socket: Int32
+            let nginx: Nginx
+
+            init() throws {
+                box = try Sandbox()
+                do {
+                    try box.writeConfig(["listen": NSNull()])
+                    socket = try UnixSocket.listen(at: box.socketPath)
+                    nginx = try box.startNginx()
+                } catch {
+                    box.close()
+                    throw error
+                }
+            }
+
+            /// Stops everything, then closes the socket.
+            func close() {
+                box.close()
+                Glibc.close(socket)
+            }
+        }
+
         @Test("a restarted worker serves from the same inherited socket", arguments: Style.allCases)
         func socketOutlivesTheWorker(style: Style) throws {
-            let box = try Sandbox()
-            defer { box.close() }
-            try box.writeConfig(["listen": NSNull()])
-            let socket = try UnixSocket.listen(at: box.socketPath)
-            defer { close(socket) }
-            let nginx = try box.startNginx()
+            let supervised = try Supervised()
+            defer { supervised.close() }
+            let (box, socket, nginx) = (supervised.box, supervised.socket, supervised.nginx)
             let http = HTTPClient(port: nginx.port, folder: box.folder)
 
             let first = try Self.startWorker(box, socket: socket, style: style)

@@ -57,10 +57,15 @@ public struct Config: Sendable {
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
     /// holder dies.
     public var leaseTTL: Interval
+    /// The whole stop, from SIGTERM to exit: drain, requests in flight, the job thread, checkpoint.
+    public var stopTimeout: Interval
+    /// IPv4 addresses allowed to connect to a TCP `listen` (nginx hosts); nil: any, which only a
+    /// loopback `listen` may have.
+    public var trustedProxies: [String]?
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel",
-                       "maxBodyBytes", "busyTimeout", "jobs"]
+                       "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -114,13 +119,15 @@ extension Config {
         let retain = try jobs?.object("purgeCompletedTasks", allowed: jobKeys + ["retain"])?
             .interval("retain") ?? .days(30)
 
+        let listen = try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited
+        let trusted = try trustedProxies(root, listen: listen)
         return Config(
             file: file,
             connectionString: database.connectionString,
             database: database,
             password: password,
             logPath: logPath == "-" ? "-" : absolute(logPath, from: folder),
-            listen: try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited,
+            listen: listen,
             threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
             zone: zone,
             logLevel: level,
@@ -128,7 +135,9 @@ extension Config {
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             jobs: settings,
             purgeRetain: retain,
-            leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15))
+            leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
+            stopTimeout: try stopTimeout(root),
+            trustedProxies: trusted)
     }
 
     static let jobKeys = ["interval", "cron", "misfire", "enabled"]

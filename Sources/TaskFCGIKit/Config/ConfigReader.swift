@@ -66,6 +66,16 @@ struct ConfigReader {
         return interval
     }
 
+    /// An array of strings, e.g. `["10.0.0.5", "10.0.0.6"]`.
+    func strings(_ key: String) throws -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let items) = value else { throw error(key, "expected an array of strings, found \(value.kind)") }
+        return try items.enumerated().map { index, item in
+            guard case .string(let text) = item else { throw error(key, "item \(index + 1) is \(item.kind), not a string") }
+            return text
+        }
+    }
+
     func object(_ key: String, allowed: [String]) throws -> ConfigReader? {
         guard let value = value(key) else { return nil }
         return try ConfigReader(value, file: file, path: keyPath(key), allowed: allowed)

@@ -41,9 +41,11 @@ public struct SQLiteStorage: Storage {
         return (SQLiteTaskStore(connection, writer: writer), SQLiteJobStore(connection, writer: writer))
     }
 
-    /// Folds the WAL back into the database file so a stopped worker leaves one self-contained file.
+    /// Folds what it can of the WAL back into the database file. PASSIVE never waits for readers
+    /// or writers (nor calls the busy handler): another process holding the database cannot stretch
+    /// the stop past its budget; the next checkpoint finishes the rest.
     public func close(log: Log) {
-        do { try Self.connect(location, busyTimeout).execute("PRAGMA wal_checkpoint(TRUNCATE)") } catch {
+        do { try Self.connect(location, busyTimeout).execute("PRAGMA wal_checkpoint(PASSIVE)") } catch {
             log.warning("db", "WAL checkpoint at exit failed: \(error)")
         }
     }

@@ -25,30 +25,41 @@ public final class FastCGIServer: Sendable {
     private let log: Log
     public let stats: ServerStats
     private let makeHandler: @Sendable (Int) throws -> Handler
-    private let running = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
+    private let acceptor: Acceptor
+    /// Request threads not yet ended: set to `threads` before the first starts, so an early
+    /// failure of one cannot look like the end of all.
+    private let live: Atomic<Int>
     /// Set when request threads ended on their own (accept failed): the worker no longer serves.
     private let broken = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    /// Must run before any thread starts: libfcgi sets up its globals (and signal handlers) here.
-    public static func initializeLibrary() { FCGX_Init() }
+    /// Must run before any thread starts: libfcgi sets up its globals here. It also installs
+    /// SIGTERM and SIGUSR1 handlers that only set its own shutdown flag (which our accept loop
+    /// does not use); they are put back to the default so the main thread's `sigwait` alone
+    /// decides, and a signal arriving before the mask is set stops the process as it should.
+    public static func initializeLibrary() {
+        FCGX_Init()
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGUSR1, SIG_DFL)
+    }
 
+    /// `trustedProxies`: the only peers a TCP listener accepts (nil: any).
     public init(listener: Listener, threads: Int, limits: Limits, log: Log, stats: ServerStats,
-                makeHandler: @escaping @Sendable (Int) throws -> Handler) {
+                trustedProxies: [String]? = nil, makeHandler: @escaping @Sendable (Int) throws -> Handler) throws {
         (self.listener, self.threads, self.limits, self.log) = (listener, threads, limits, log)
         (self.stats, self.makeHandler) = (stats, makeHandler)
+        acceptor = try Acceptor(listenFD: listener.fd, trusted: trustedProxies.map { TrustedPeers($0, log: log) }, log: log)
+        live = Atomic(threads)
     }
 
     /// Starts the request threads.
     public func start() {
         for index in 0..<threads {
-            running.add(1, ordering: .relaxed)
             let thread = Thread { [self] in
                 CurrentThread.setName("taskfcgi-req\(index + 1)")
                 serve(index)
-                if running.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    if !stopping.load(ordering: .acquiring) { broken.store(true, ordering: .releasing) }
+                if live.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    if !acceptor.isStopping { broken.store(true, ordering: .releasing) }
                     finished.signal()
                 }
             }
@@ -60,55 +71,55 @@ public final class FastCGIServer: Sendable {
     /// supervisor restarts it.
     public var hasFailed: Bool { broken.load(ordering: .acquiring) }
 
-    /// Stops accepting, lets requests in flight finish; true if that happened within `timeout` s.
-    /// A socket we created is unlinked first (new connections fail fast at nginx), then the
-    /// connections nginx already queued are still served, then the socket is shut, which wakes
-    /// the threads blocked in accept (libfcgi's own shutdown flag does not). An inherited socket
-    /// belongs to systemd or spawn-fcgi and stays open for the next worker: queued connections
-    /// wait there, and threads idle in accept simply end with the process.
-    public func stop(timeout: Double) -> Bool {
-        let deadline = DispatchTime.now() + timeout
-        stopping.store(true, ordering: .releasing)
-        if listener.isInherited {
-            // libfcgi's flag makes each thread's next accept fail without touching the socket.
-            FCGX_ShutdownPending()
-            return waitUntilIdle(deadline)
-        }
-        listener.stopNewConnections()
-        while listener.hasPendingConnections(), DispatchTime.now() < deadline { usleep(2000) }
-        FCGX_ShutdownPending()
-        listener.shutDown()
-        let done = running.load(ordering: .acquiring) == 0 || finished.wait(timeout: deadline) == .success
-        if done { listener.close() }
-        return done
-    }
+    /// Request threads still running.
+    public var liveThreads: Int { live.load(ordering: .acquiring) }
 
-    private func waitUntilIdle(_ deadline: DispatchTime) -> Bool {
-        while stats.snapshot.active > 0 {
-            if DispatchTime.now() >= deadline { return false }
-            usleep(2000)
+    /// Stops taking connections and waits until `deadline` for the requests already accepted;
+    /// true if they all finished. An inherited socket (systemd, spawn-fcgi) is left exactly as
+    /// it is: connections not yet accepted wait in it for the next worker. A socket we created
+    /// is first closed to newcomers (the unix socket file removed, so nginx fails over at once),
+    /// then what is already queued is served for up to `drain` seconds, then it is shut.
+    public func stop(drain: Double, deadline: DispatchTime) -> Bool {
+        if !listener.isInherited {
+            listener.stopNewConnections()
+            let drainEnd = min(deadline, DispatchTime.now() + drain)
+            while listener.hasPendingConnections(), DispatchTime.now() < drainEnd { usleep(2000) }
         }
-        return true
+        acceptor.stop()
+        if !listener.isInherited { listener.shutDown() }
+        let done = live.load(ordering: .acquiring) == 0 || finished.wait(timeout: deadline) == .success
+        if done && !listener.isInherited { listener.close() }
+        return done
     }
 
     private func serve(_ index: Int) {
         // libfcgi's streams point back into the request: it must never move, so it lives on the heap.
         let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
         defer { request.deallocate() }
-        FCGX_InitRequest(request, listener.fd, 0)
+        // No listening socket for libfcgi: it only ever reads connections we accepted (were it
+        // to try accepting after a malformed request, accept(-1) fails and we come back here).
+        FCGX_InitRequest(request, -1, 0)
         var handler: Handler?
-        while true {
-            let accepted = FCGX_Accept_r(request)
-            guard accepted >= 0 else {
-                if !stopping.load(ordering: .acquiring) {
-                    log.error("http", "request thread \(index) cannot accept connections: \(String(cString: strerror(-accepted))); it stops")
-                }
-                break
+        loop: while true {
+            switch acceptor.next() {
+            case .stop:
+                break loop
+            case .failed(let error):
+                log.error("http", "request thread \(index + 1) cannot accept connections: \(String(cString: strerror(error))); it stops")
+                break loop
+            case .connection(let fd):
+                // FCGX_Accept_r reads an already open connection (ipcFd ≥ 0) instead of accepting;
+                // keepConnection stops its opening FCGX_Finish_r from closing it. Both are reset
+                // from the begin-request record nginx sends.
+                request.pointee.ipcFd = fd
+                request.pointee.keepConnection = 1
+                guard FCGX_Accept_r(request) >= 0 else { continue } // not FastCGI, or gone: libfcgi closed it
+                stats.began()
+                if handler == nil { handler = openHandler(index) }
+                let status = respond(request, handler)
+                FCGX_Finish_r(request)
+                stats.ended(status: status)
             }
-            stats.began()
-            if handler == nil { handler = openHandler(index) }
-            let status = respond(request, handler)
-            stats.ended(status: status)
         }
         FCGX_Free(request, 1)
     }

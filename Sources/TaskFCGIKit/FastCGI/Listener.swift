@@ -30,6 +30,10 @@ public final class Listener: Sendable {
             createdPath = nil
             isInherited = true
         }
+        // Request threads poll, then accept: without O_NONBLOCK the loser of a race for one
+        // connection would block in accept, where a stop cannot reach it. systemd's own
+        // `NonBlocking=yes` sets the same flag on an inherited socket.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     /// What `--check-config` can tell without taking the address: a unix socket's folder must let
@@ -59,8 +63,9 @@ public final class Listener: Sendable {
         return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLIN) != 0
     }
 
-    /// Wakes every thread blocked in `accept` (libfcgi's own shutdown flag does not); queued
-    /// connections are dropped.
+    /// Refuses new connections on a socket we own (a TCP peer gets a reset at once and nginx can
+    /// try its next upstream); connections still queued are dropped. The descriptor stays open
+    /// until `close()`, so no thread can ever accept on a reused descriptor number.
     public func shutDown() {
         Glibc.shutdown(fd, Int32(SHUT_RDWR))
     }

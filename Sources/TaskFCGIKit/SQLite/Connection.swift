@@ -4,6 +4,8 @@ import CSQLite
 /// `SharedWriter`'s lock does). Statements are prepared once and cached.
 public final class Connection: SQLExecutor {
     let handle: OpaquePointer
+    /// What `sqlite3_busy_timeout` was set to; `SharedWriter` spends it per write instead.
+    let busyTimeoutMilliseconds: Int32
     private var statements: [String: Statement] = [:]
 
     /// Opens `location` as given (a path, `:memory:` or a `file:` URI), creating the file if needed.
@@ -17,6 +19,7 @@ public final class Connection: SQLExecutor {
             throw SQLiteError(code: code, message: message, sql: nil)
         }
         self.handle = handle
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         try configure()

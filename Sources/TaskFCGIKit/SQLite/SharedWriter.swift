@@ -1,19 +1,97 @@
-import Synchronization
+import CSQLite
 
-/// The process's one connection for writes, behind a lock; reads stay on each thread's own
-/// connection. SQLite commits one writer at a time anyway, and a connection drops its page cache
-/// whenever another connection has written: with a writer per request thread, every insert
-/// re-read the pages it touched (about ten `pread`s with four threads). Through one connection
-/// the cache stays warm.
+/// The process's one connection for writes; reads stay on each thread's own connection. SQLite
+/// commits one writer at a time anyway, and a connection drops its page cache whenever another
+/// connection has written: with a writer per request thread, every insert re-read the pages it
+/// touched (about ten `pread`s with four threads). Through one connection the cache stays warm.
+///
+/// Every write has one budget, the connection's busy timeout, for the wait for this lock and
+/// the wait for the database together; past it the write throws a busy `SQLiteError` (a 503)
+/// having changed nothing. Once the writer inside has waited `stallAfter` for another process,
+/// the writers queued behind it give up at once rather than each pin a thread for the budget.
 public final class SharedWriter: Sendable {
-    private let connection: Mutex<Connection>
+    private let box: ConnectionBox
+    private let gate = WriteGate()
+    private let budget: UInt64
+    private let stallAfter: UInt64
+    private let wait: BusyWait
 
     public init(_ connection: sending Connection) {
-        self.connection = Mutex(connection)
+        let budgetMilliseconds = UInt64(max(0, connection.busyTimeoutMilliseconds))
+        budget = budgetMilliseconds * 1_000_000
+        stallAfter = min(100, budgetMilliseconds) * 1_000_000
+        wait = BusyWait(gate: gate, stallAfter: stallAfter)
+        wait.install(on: connection)
+        box = ConnectionBox(connection)
     }
 
-    /// Runs `body` on the write connection, alone.
+    /// Runs `body` on the write connection, alone, within the busy timeout.
     func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
-        try connection.withLock { connection in try body(connection) }
+        let deadline = monotonicNanoseconds() + budget
+        switch gate.enter(until: deadline) {
+        case .entered: break
+        case .timedOut:
+            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
+        case .stalled:
+            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked by another process (a write here has waited over \(stallAfter / 1_000_000) ms for it; not queueing behind it)", sql: nil)
+        }
+        wait.begin(deadline: deadline)
+        do {
+            let result = try body(box.connection)
+            gate.leave(reachedDatabase: true)
+            return result
+        } catch let error as SQLiteError where error.isBusy {
+            gate.leave(reachedDatabase: false)
+            throw error
+        } catch {
+            gate.leave(reachedDatabase: true)
+            throw error
+        }
+    }
+}
+
+/// The connection, reachable only by the writer `WriteGate` let in.
+private final class ConnectionBox: @unchecked Sendable {
+    let connection: Connection
+    init(_ connection: sending Connection) { self.connection = connection }
+}
+
+/// SQLite's busy handler for the write connection: retries until the current write's deadline
+/// (not a fixed timeout per statement), and reports a stall to the gate once the wait is long.
+private final class BusyWait: @unchecked Sendable {
+    private let gate: WriteGate
+    private let stallAfter: UInt64
+    // Touched only by the writer inside the gate, and by SQLite on that writer's thread.
+    private var deadline: UInt64 = 0
+    private var waitingSince: UInt64 = 0
+    private var reported = false
+
+    init(gate: WriteGate, stallAfter: UInt64) { (self.gate, self.stallAfter) = (gate, stallAfter) }
+
+    func install(on connection: Connection) {
+        // The writer outlives its connection's use: the unretained pointer stays valid.
+        sqlite3_busy_handler(connection.handle, { context, count in
+            Unmanaged<BusyWait>.fromOpaque(context!).takeUnretainedValue().retry(count)
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    func begin(deadline: UInt64) {
+        self.deadline = deadline
+        reported = false
+    }
+
+    /// Nonzero: try again. Sleeps 1, 2, 4 … up to 20 ms, never past the deadline.
+    private func retry(_ count: Int32) -> Int32 {
+        let now = monotonicNanoseconds()
+        if count == 0 { waitingSince = now }
+        guard now < deadline else { return 0 }
+        if !reported, now - waitingSince >= stallAfter {
+            reported = true
+            gate.markStalled()
+        }
+        let step = UInt64(min(20, 1 << min(Int(count), 5))) * 1_000_000
+        let pause = min(step, deadline - now)
+        sqlite3_sleep(Int32(max(1, pause / 1_000_000)))
+        return 1
     }
 }

@@ -54,13 +54,20 @@ public enum Worker {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
-        let server = FastCGIServer(
-            listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log, stats: stats
-        ) { _ in
-            let (tasks, jobStore) = try environment.openStores()
-            let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
-                                     jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
-            return App.handler(context)
+        let server: FastCGIServer
+        do {
+            server = try FastCGIServer(
+                listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log,
+                stats: stats, trustedProxies: config.trustedProxies
+            ) { _ in
+                let (tasks, jobStore) = try environment.openStores()
+                let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
+                                         jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
+                return App.handler(context)
+            }
+        } catch {
+            log.error("main", "cannot start the request threads: \(error)")
+            return 1
         }
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
         runner.start()
@@ -72,7 +79,7 @@ public enum Worker {
                 log.checkFile()
                 if server.hasFailed {
                     log.error("main", "no request thread can accept connections any more: stopping")
-                    _ = runner.stop(timeout: 3)
+                    _ = runner.stop(timeout: Double(config.stopTimeout.milliseconds) / 3000)
                     return 1
                 }
                 continue
@@ -84,15 +91,31 @@ public enum Worker {
             log.info("main", "\(Signals.name(signal)) received: stopping")
             break
         }
-        // Reverse start order: no new requests, finish those in flight, then stop the jobs.
-        if !server.stop(timeout: 6) { log.warning("main", "requests still running after 6 s; exiting anyway") }
-        if !runner.stop(timeout: 3) { log.warning("main", "the job thread did not stop within 3 s") }
-        checkpoint(environment)
-        log.info("main", "stopped")
+        stop(server, runner, environment)
         return 0
     }
 
-    /// The storage's last step: SQLite folds its WAL back into the file.
+    /// Reverse start order within `stopTimeout`: no new connections (after at most a short drain
+    /// of those nginx already queued on a socket we own), the requests in flight until 60 % of
+    /// the budget, the job thread until 90 %, then a checkpoint that never waits.
+    private static func stop(_ server: FastCGIServer, _ runner: JobRunner, _ environment: Environment) {
+        let log = environment.log
+        let budget = Double(environment.config.stopTimeout.milliseconds) / 1000
+        let began = DispatchTime.now()
+        func at(_ share: Double) -> DispatchTime { began + budget * share }
+        if !server.stop(drain: min(1, budget * 0.1), deadline: at(0.6)) {
+            log.warning("main", "\(server.liveThreads) request threads still busy after \(budget * 0.6) s; exiting without them")
+        }
+        let jobBudget = (Double(at(0.9).uptimeNanoseconds) - Double(DispatchTime.now().uptimeNanoseconds)) / 1e9
+        if !runner.stop(timeout: max(0.1, jobBudget)) { log.warning("main", "the job thread did not stop in time") }
+        checkpoint(environment)
+        let took = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e6
+        log.info("main", "stop took \(JobRunner.milliseconds(Int64(took * 1000))) ms")
+        log.info("main", "stopped")
+    }
+
+    /// The storage's last step, which never waits long: SQLite folds what it can of the WAL back
+    /// into the file.
     private static func checkpoint(_ environment: Environment) {
         environment.storage.close(log: environment.log)
     }

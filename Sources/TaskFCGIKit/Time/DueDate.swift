@@ -20,13 +20,16 @@ public enum DueDate {
 
     /// Parses `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS` (or with a fraction of a second, dropped)
     /// as a wall-clock time in `zone`. A time that happens twice (clocks go back) means its earlier
-    /// instant; a time that never happens (clocks go forward) is refused.
-    public static func parse(_ text: String, in zone: Zone) -> Result<Instant, Problem> {
+    /// instant, unless `current` (the task's due instant, when editing) is the later one: the
+    /// edit form shows that instant as the same wall-clock text, and saving it unchanged must not
+    /// move the task an hour earlier. A time that never happens (clocks go forward) is refused.
+    public static func parse(_ text: String, in zone: Zone, keeping current: Instant? = nil) -> Result<Instant, Problem> {
         let trimmed = text.trimmed()
         if trimmed.isEmpty { return .failure(.missing) }
         guard let civil = civilTime(trimmed) else { return .failure(.malformed) }
         guard civil.isValid else { return .failure(.impossibleDate) }
         switch zone.resolve(civil) {
+        case .ambiguous(_, let later) where later == current: return .success(later)
         case .unique(let instant), .ambiguous(let instant, _): return .success(instant)
         case .skipped: return .failure(.skipped(zone: zone.identifier))
         }

@@ -8,19 +8,27 @@ public enum ErrorPages {
             response.headers += error.headers.map { ($0.key, $0.value) }
             return response
         }
-        if let error = error as? DatabaseUnavailable, error.isBusy || error.isReadOnly || error.isDown {
-            log.warning("http", "\(request.method) \(request.path): database unavailable: \(error)")
-            var response = page(503, error.isBusy
-                ? "The database is busy with other work right now. Nothing was changed; please try again in a moment."
-                : error.isReadOnly
-                ? "The database is read-only right now, so nothing can be changed. Pages still show; please try again later."
-                : "The database cannot be reached right now. Nothing was changed; please try again in a moment.")
-            response.headers.append(("Retry-After", "5"))
+        if let error = error as? DatabaseUnavailable, let message = unavailable(error, request: request, log: log) {
+            var response = page(503, message)
+            response.headers.append(("Retry-After", retryAfterSeconds))
             return response
         }
         let id = requestID()
         log.error("http", "\(request.method) \(request.path) failed (request \(id)): \(error)")
         return page(500, "Something went wrong on our side. If it keeps happening, give the operator this request id: \(id).")
+    }
+
+    /// What a 503 sends as `Retry-After`.
+    public static let retryAfterSeconds = "5"
+
+    /// For a busy, read-only or unreachable database (nothing was changed): logs it and returns
+    /// what to tell the user; nil for any other database error.
+    public static func unavailable(_ error: DatabaseUnavailable, request: Request, log: Log) -> String? {
+        guard error.isBusy || error.isReadOnly || error.isDown else { return nil }
+        log.warning("http", "\(request.method) \(request.path): database unavailable: \(error)")
+        if error.isBusy { return "The database is busy with other work right now. Nothing was changed; please try again in a moment." }
+        if error.isReadOnly { return "The database is read-only right now, so nothing can be changed. Pages still show; please try again later." }
+        return "The database cannot be reached right now. Nothing was changed; please try again in a moment."
     }
 
     /// A short page for a status and message.

@@ -37,9 +37,11 @@ enum TaskHandlers {
         case .failure(let invalid):
             return TaskPages.form(id: nil, input: input, problems: invalid.problems, zone: app.zone)
         case .success(let valid):
-            let task = try app.store.create(title: valid.title, due: valid.due, now: app.clock.now())
-            app.notifyJobs(valid.due)
-            return .redirect("/tasks/\(task.id)")
+            return try keepingInput(request, app, id: nil, input) {
+                let task = try app.store.create(title: valid.title, due: valid.due, now: app.clock.now())
+                app.notifyJobs(valid.due)
+                return .redirect("/tasks/\(task.id)")
+            }
         }
     }
 
@@ -58,17 +60,31 @@ enum TaskHandlers {
         let task = try find(id, app)
         if task.isCompleted { return TaskPages.readOnly(task) }
         let input = try TaskInput(form: try request.form())
-        switch input.validate(in: app.zone) {
+        switch input.validate(in: app.zone, keeping: task.due) {
         case .failure(let invalid):
             return TaskPages.form(id: id, input: input, problems: invalid.problems, zone: app.zone)
         case .success(let valid):
-            switch try app.store.update(id: id, title: valid.title, due: valid.due) {
-            case .notFound: throw taskNotFound
-            case .alreadyCompleted: return TaskPages.readOnly(task)
-            case .updated:
-                app.notifyJobs(valid.due)
-                return .redirect("/tasks/\(id)")
+            return try keepingInput(request, app, id: id, input) {
+                switch try app.store.update(id: id, title: valid.title, due: valid.due) {
+                case .notFound: throw taskNotFound
+                case .alreadyCompleted: return TaskPages.readOnly(task)
+                case .updated:
+                    app.notifyJobs(valid.due)
+                    return .redirect("/tasks/\(id)")
+                }
             }
+        }
+    }
+
+    /// Runs a write; when the database is busy, read-only or unreachable the user gets the form back as typed,
+    /// with a 503 and `Retry-After`, so resubmitting is one click and nothing was half done.
+    private static func keepingInput(_ request: Request, _ app: AppContext, id: Int64?, _ input: TaskInput,
+                                     _ write: () throws -> Response) throws -> Response {
+        do { return try write() } catch let error as DatabaseUnavailable {
+            guard let message = ErrorPages.unavailable(error, request: request, log: app.log) else { throw error }
+            var response = TaskPages.form(id: id, input: input, zone: app.zone, notice: message)
+            response.headers.append(("Retry-After", ErrorPages.retryAfterSeconds))
+            return response
         }
     }
 

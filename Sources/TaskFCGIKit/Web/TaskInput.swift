@@ -38,7 +38,8 @@ public struct TaskInput: Equatable, Sendable {
     public typealias Problems = [String: String]
 
     /// The cleaned title and the due instant, or the problems to show beside the fields.
-    public func validate(in zone: Zone) -> Result<(title: String, due: Instant), FormProblems> {
+    /// `keeping`: the task's current due instant, when editing (see `DueDate.parse`).
+    public func validate(in zone: Zone, keeping current: Instant? = nil) -> Result<(title: String, due: Instant), FormProblems> {
         var problems: Problems = [:]
         let title = self.title.trimmed()
         if title.unicodeScalars.allSatisfy(Self.isInvisible) { // empty, or zero-width characters only
@@ -52,7 +53,7 @@ public struct TaskInput: Equatable, Sendable {
             problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
         }
         var dueInstant: Instant?
-        switch DueDate.parse(due, in: zone) {
+        switch DueDate.parse(due, in: zone, keeping: current) {
         case .success(let instant): dueInstant = instant
         case .failure(let problem): problems["due"] = problem.message
         }

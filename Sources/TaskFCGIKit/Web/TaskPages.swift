@@ -129,13 +129,19 @@ public enum TaskPages {
     }
 
     /// The create form (`id` nil) or the edit form, with the user's input and any problems.
-    public static func form(id: Int64?, input: TaskInput, problems: TaskInput.Problems = [:], zone: Zone) -> Response {
+    /// `notice`: why the input was not saved although it was valid (a 503: the database is busy).
+    public static func form(id: Int64?, input: TaskInput, problems: TaskInput.Problems = [:], zone: Zone,
+                            notice: String? = nil) -> Response {
         let heading = id == nil ? "New task" : "Edit task"
-        return Layout.page(title: heading, status: problems.isEmpty ? 200 : 422) { html in
+        return Layout.page(title: heading, status: notice != nil ? 503 : problems.isEmpty ? 200 : 422) { html in
             html.raw("<h1>")
             html.text(heading)
             html.raw("</h1>")
-            if !problems.isEmpty {
+            if let notice {
+                html.raw("<p class=\"error\" role=\"alert\">")
+                html.text(notice)
+                html.raw("</p>")
+            } else if !problems.isEmpty {
                 html.raw("<p class=\"error\" role=\"alert\">Please correct the marked fields.</p>")
             }
             html.raw("<form class=\"card\" method=\"post\" action=\"/tasks")

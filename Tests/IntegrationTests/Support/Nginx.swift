@@ -41,8 +41,9 @@ final class Nginx: @unchecked Sendable {
             """
     }
 
-    /// The config for `port`, modelled on deploy/nginx.conf.
-    static func config(folder: String, socket: String, port: Int, clientMaxBodySize: String) -> String {
+    /// The config for `port`, modelled on deploy/nginx.conf; `upstream` is what `fastcgi_pass`
+    /// names (`unix:PATH` for a socket, `127.0.0.1:PORT` for TCP).
+    static func config(folder: String, upstream: String, port: Int, clientMaxBodySize: String) -> String {
         document(folder: folder, pidFile: folder + "/nginx.pid", errorLog: folder + "/nginx-error.log", http: """
                 server {
                     listen 127.0.0.1:\(port);
@@ -57,19 +58,19 @@ final class Nginx: @unchecked Sendable {
                     fastcgi_read_timeout 30s;
 
                     location / {
-                        fastcgi_pass unix:\(socket);
+                        fastcgi_pass \(upstream);
                     }
 
                     location = /status {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass unix:\(socket);
+                        fastcgi_pass \(upstream);
                     }
 
                     location ~ ^/jobs/[^/]+/run$ {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass unix:\(socket);
+                        fastcgi_pass \(upstream);
                     }
                 }
             """)
@@ -77,13 +78,13 @@ final class Nginx: @unchecked Sendable {
 
     /// Starts nginx and waits until it accepts connections; retries on another port if the one it
     /// was given was taken in the meantime.
-    static func start(folder: String, socket: String, clientMaxBodySize: String) throws -> Nginx {
+    static func start(folder: String, upstream: String, clientMaxBodySize: String) throws -> Nginx {
         let binary = try Tools.nginx()
         var problems: [String] = []
         for attempt in 1...4 {
             let port = try freePort()
             let configPath = folder + "/nginx.conf"
-            try config(folder: folder, socket: socket, port: port, clientMaxBodySize: clientMaxBodySize)
+            try config(folder: folder, upstream: upstream, port: port, clientMaxBodySize: clientMaxBodySize)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
             let master = try ChildProcess(name: "nginx", executable: binary,
                                           arguments: ["-p", folder, "-c", configPath, "-e", folder + "/nginx-error.log",

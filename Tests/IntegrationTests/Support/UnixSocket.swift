@@ -47,4 +47,17 @@ enum UnixSocket {
         }
         guard bound == 0 else { throw HarnessError("bind \(path) failed: errno \(errno)") }
     }
+
+    /// Whether process `pid` has accepted the connection whose client end is `clientFD`: `ss`
+    /// lists an accepted server end, with the client's inode as its peer and the owner's pid; one
+    /// still in the listen queue has no owner.
+    static func isAccepted(clientFD: Int32, by pid: Int32, folder: String) throws -> Bool {
+        var info = stat()
+        guard fstat(clientFD, &info) == 0 else { throw HarnessError("fstat failed") }
+        let ss = try ChildProcess.run("ss", try Tools.find("ss"), ["-xpn"], folder: folder)
+        return ss.stdout.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 7 && fields[7] == "\(info.st_ino)" && line.contains("pid=\(pid),")
+        }
+    }
 }

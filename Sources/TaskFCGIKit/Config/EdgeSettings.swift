@@ -1,0 +1,42 @@
+import Glibc
+
+/// The FastCGI edge's keys: how long a stop may take, and who may connect to a TCP listener.
+extension Config {
+    /// The default whole-stop budget; `deploy/taskfcgi.service`'s `TimeoutStopSec` is 5 s more.
+    public static let defaultStopTimeout = Interval.seconds(10)
+
+    static func stopTimeout(_ root: ConfigReader) throws -> Interval {
+        guard let timeout = try root.interval("stopTimeout") else { return defaultStopTimeout }
+        // Below a second the split (drain, requests, jobs) leaves nothing for requests in flight.
+        guard timeout >= .seconds(1), timeout <= .minutes(10) else {
+            throw root.error("stopTimeout", "\(timeout) is out of range 1s…10m")
+        }
+        return timeout
+    }
+
+    /// A TCP `listen` beyond loopback lets any host that reaches it send FastCGI params (forged
+    /// headers, nginx's access rules bypassed), so it must name the hosts allowed to connect.
+    static func trustedProxies(_ root: ConfigReader, listen: ListenAddress) throws -> [String]? {
+        let list = try root.strings("trustedProxies")
+        for address in list ?? [] {
+            var parsed = in_addr()
+            guard inet_pton(AF_INET, address, &parsed) == 1 else {
+                throw root.error("trustedProxies", "\"\(address)\" is not an IPv4 address")
+            }
+        }
+        if let list, list.isEmpty {
+            throw root.error("trustedProxies", "is empty: no host could connect; list nginx's addresses, or leave the key out")
+        }
+        if case .tcp(let host, let port) = listen, !isLoopback(host), list == nil {
+            throw root.error("trustedProxies", "is required when listen is \(host):\(port), which is not a loopback address: list the addresses of the nginx hosts allowed to connect (anyone else could send FastCGI params directly)")
+        }
+        return list
+    }
+
+    /// 127.0.0.0/8.
+    static func isLoopback(_ host: String) -> Bool {
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    }
+}
