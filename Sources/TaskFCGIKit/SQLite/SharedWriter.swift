@@ -25,10 +25,15 @@ public final class SharedWriter: Sendable {
         box = ConnectionBox(connection)
     }
 
+    /// How long a writer arriving during a stall waits for the writer inside to get through: a
+    /// stalled writer retries every 5 ms, so this covers the moment the other process lets go,
+    /// while a queue of writers during a long hold still frees its threads almost at once.
+    static let stallGrace: UInt64 = 25_000_000
+
     /// Runs `body` on the write connection, alone, within the busy timeout.
     func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         let deadline = monotonicNanoseconds() + budget
-        switch gate.enter(until: deadline) {
+        switch gate.enter(until: deadline, grace: Self.stallGrace) {
         case .entered: break
         case .timedOut:
             throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
@@ -80,7 +85,9 @@ private final class BusyWait: @unchecked Sendable {
         reported = false
     }
 
-    /// Nonzero: try again. Sleeps 1, 2, 4 … up to 20 ms, never past the deadline.
+    /// Nonzero: try again. Sleeps 1, 2, 4 … up to 20 ms (5 ms once stalled, so the writers turned
+    /// away meanwhile find the connection free soon after the other process lets go), never past
+    /// the deadline.
     private func retry(_ count: Int32) -> Int32 {
         let now = monotonicNanoseconds()
         if count == 0 { waitingSince = now }
@@ -89,7 +96,7 @@ private final class BusyWait: @unchecked Sendable {
             reported = true
             gate.markStalled()
         }
-        let step = UInt64(min(20, 1 << min(Int(count), 5))) * 1_000_000
+        let step = UInt64(min(reported ? 5 : 20, 1 << min(Int(count), 5))) * 1_000_000
         let pause = min(step, deadline - now)
         sqlite3_sleep(Int32(max(1, pause / 1_000_000)))
         return 1

@@ -38,15 +38,18 @@ final class WriteGate: @unchecked Sendable {
     }
 
     /// Waits until the connection is free, the deadline (monotonic nanoseconds) passes, or the
-    /// writer inside is found stalled on another process.
-    func enter(until deadline: UInt64) -> Entry {
+    /// writer inside has been stalled on another process for `grace` of this writer's wait (a
+    /// moment, so that a writer arriving just as the other process lets go still gets through).
+    func enter(until deadline: UInt64, grace: UInt64) -> Entry {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        var limit = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        let stallDeadline = min(deadline, monotonicNanoseconds() + grace)
         while occupied {
-            if stalled { return .stalled }
+            let until = stalled ? stallDeadline : deadline
+            var limit = timespec(tv_sec: Int(until / 1_000_000_000), tv_nsec: Int(until % 1_000_000_000))
             if pthread_cond_timedwait(condition, mutex, &limit) == ETIMEDOUT, occupied {
-                return stalled ? .stalled : .timedOut
+                if stalled, until == stallDeadline { return .stalled }
+                if until == deadline { return stalled ? .stalled : .timedOut }
             }
         }
         occupied = true
