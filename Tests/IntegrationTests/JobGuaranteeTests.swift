@@ -61,7 +61,8 @@ extension IntegrationTests {
 
         @Test("two workers, holder paused (SIGSTOP) mid-sweep past its TTL: the stand-by takes over; the old holder's next batch is refused and logged; no old-generation batch commits after the new generation began")
         func pausedHolderIsFenced() throws {
-            let total = 200_000
+            // Enough rows that the sweep (with the audit trigger) takes seconds: the pause lands mid-run.
+            let total = 1_000_000
             let cluster = try Cluster(config: ["busyTimeout": "10s"], setupSQL: Self.audit + Self.dueTasks(total))
             defer { cluster.close() }
             let holder = try cluster.requireHolder()
@@ -72,6 +73,8 @@ extension IntegrationTests {
             // Pause the holder between two batches: with the write lock held here, it cannot be
             // inside a transaction of its own, so its next batch starts only after it resumes.
             let lock = try WriteLockHolder(database: database, uncommittedTitle: "lock for the pause")
+            let pending = try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0")
+            try #require(pending > 0, "the sweep ended before the pause; nothing to fence\n\(cluster.diagnostics)")
             holder.process.send(SIGSTOP)
             var resumed = false
             defer { if !resumed { holder.process.send(SIGCONT) } }
@@ -84,7 +87,7 @@ extension IntegrationTests {
             let refused = waitUntil(10) { holder.log.contains("[job:completeDueTasks] lease lost after ") }
             #expect(refused, "the resumed ex-holder never logged its refused batch\n\(cluster.diagnostics)")
             #expect(holder.log.contains("the next batch was refused and rolled back"), "\(cluster.diagnostics)")
-            let done = try waitUntil(60, every: 0.2) { try cluster.box.sqlInt("SELECT count(*) FROM tasks WHERE completed = 0") <= 1 }
+            let done = try waitUntil(120, every: 0.5) { try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0") <= 1 }
             #expect(done, "\(cluster.diagnostics)")
 
             // The database's own record: every task written once; once generation 2 wrote its first
