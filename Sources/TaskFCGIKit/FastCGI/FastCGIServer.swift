@@ -157,6 +157,9 @@ public final class FastCGIServer: Sendable {
     private func readParams(_ raw: UnsafeMutablePointer<FCGX_Request>, into request: inout Request) throws -> String {
         var total = 0
         var contentLength = ""
+        var variables = RequestVariables()
+        // Only read when nginx's DOCUMENT_URI is missing (Apache httpd, Caddy, lighttpd, cgi-fcgi).
+        var requestURI: UnsafeBufferPointer<UInt8>?
         var cursor = raw.pointee.envp
         while let entry = cursor?.pointee {
             cursor = cursor! + 1
@@ -173,9 +176,21 @@ public final class FastCGIServer: Sendable {
             if Self.named(name, "REQUEST_METHOD") {
                 request.method = String(decoding: value, as: UTF8.self)
             } else if Self.named(name, "DOCUMENT_URI") {
-                request.path = try Self.address(value)
+                variables.documentURI = try Self.address(value)
+            } else if Self.named(name, "REQUEST_URI") {
+                requestURI = value
+            } else if Self.named(name, "SCRIPT_NAME") {
+                variables.scriptName = try Self.address(value)
+            } else if Self.named(name, "PATH_INFO") {
+                variables.pathInfo = try Self.address(value)
             } else if Self.named(name, "QUERY_STRING") {
-                request.query = try Self.address(value)
+                variables.queryString = try Self.address(value)
+            } else if Self.named(name, "HTTPS") {
+                // Apache and lighttpd say "on", Caddy "on", some servers "1"; absent or "off": plain HTTP.
+                let on = value.count > 0 && !(value.count == 3 && memcmp(value.baseAddress!, "off", 3) == 0)
+                request.scheme = on ? "https" : request.scheme
+            } else if Self.named(name, "REQUEST_SCHEME") {
+                request.scheme = request.scheme ?? String(decoding: value, as: UTF8.self).lowercased()
             } else if Self.named(name, "CONTENT_LENGTH") {
                 contentLength = String(decoding: value, as: UTF8.self)
             } else if Self.named(name, "CONTENT_TYPE") {
@@ -191,7 +206,23 @@ public final class FastCGIServer: Sendable {
                 request.headers[header] = request.headers[header].map { $0 + ", " + text } ?? text
             }
         }
+        if variables.documentURI == nil, let requestURI { variables.requestURI = try Self.address(requestURI) }
+        do { (request.path, request.query) = try variables.target() } catch {
+            log.warning("http", "cannot tell the request's path: \(error); the web server sent \(Self.names(raw).joined(separator: ", "))")
+            throw error
+        }
         return contentLength
+    }
+
+    /// The names (not the values) of the params the front end sent, for the log.
+    private static func names(_ raw: UnsafeMutablePointer<FCGX_Request>) -> [String] {
+        var names: [String] = []
+        var cursor = raw.pointee.envp
+        while let entry = cursor?.pointee {
+            cursor = cursor! + 1
+            names.append(String(String(cString: entry).prefix { $0 != "=" }))
+        }
+        return names
     }
 
     private static func named(_ name: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {

@@ -14,16 +14,17 @@ public enum CrossOrigin {
         guard let origin = request.header("origin") else {
             return nil // Neither header: not a browser (curl, scripts), which cannot be tricked into posting.
         }
-        return sameOrigin(origin, host: request.header("host"), serverPort: request.serverPort)
+        return sameOrigin(origin, host: request.header("host"), serverPort: request.serverPort, scheme: request.scheme)
             ? nil : "The form was sent from \(origin), another site."
     }
 
-    /// Compares `Origin` (`scheme://host[:port]`) with `Host`. When `Host` lacks a port (Debian's
-    /// `fastcgi_params` passes nginx's `$host`, which drops it), the port nginx received the request
-    /// on stands in for it.
-    static func sameOrigin(_ origin: String, host: String?, serverPort: String?) -> Bool {
+    /// Compares `Origin` (`scheme://host[:port]`) with `Host` (and the request's scheme, when the
+    /// web server says it). When `Host` lacks a port (Debian's `fastcgi_params` passes nginx's
+    /// `$host`, which drops it), the port the server received the request on stands in for it.
+    static func sameOrigin(_ origin: String, host: String?, serverPort: String?, scheme requestScheme: String? = nil) -> Bool {
         guard let host, !host.isEmpty, let schemeEnd = origin.range(of: "://") else { return false }
         let scheme = origin[..<schemeEnd.lowerBound].lowercased()
+        if let requestScheme, requestScheme != scheme { return false }
         let (originHost, originPort) = split(String(origin[schemeEnd.upperBound...]))
         let (requestHost, requestPort) = split(host)
         let defaultPort = scheme == "https" ? "443" : "80"

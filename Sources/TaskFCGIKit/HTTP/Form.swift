@@ -26,15 +26,16 @@ public struct Form: Sendable, Equatable {
         a.fields.count == b.fields.count && zip(a.fields, b.fields).allSatisfy { $0.name == $1.name && $0.value == $1.value }
     }
 
-    /// Percent-decodes one name or value (on the stack: the String is the only allocation).
-    static func decode(_ encoded: ArraySlice<UInt8>) throws -> String {
+    /// Percent-decodes one name or value (on the stack: the String is the only allocation); `+` is
+    /// a space in forms and queries, but not in a path.
+    static func decode(_ encoded: ArraySlice<UInt8>, plusIsSpace: Bool = true) throws -> String {
         try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(encoded.count, 1)) { bytes in
             var count = 0
             var index = encoded.startIndex
             while index < encoded.endIndex {
                 let byte = encoded[index]
                 switch byte {
-                case UInt8(ascii: "+"):
+                case UInt8(ascii: "+") where plusIsSpace:
                     bytes[count] = UInt8(ascii: " ")
                 case UInt8(ascii: "%"):
                     guard index + 2 < encoded.endIndex, let high = hex(encoded[index + 1]), let low = hex(encoded[index + 2]) else {

@@ -1,8 +1,9 @@
-/// One HTTP request as nginx handed it over, copied out of libfcgi into Swift values.
+/// One HTTP request as the web server (nginx, Apache httpd, Caddy, lighttpd) handed it over,
+/// copied out of libfcgi into Swift values.
 public struct Request: Sendable {
     /// `GET`, `POST`, … as sent.
     public var method: String
-    /// The decoded path (nginx's `DOCUMENT_URI`), without the query.
+    /// The decoded path, without the query (see `RequestVariables.target()`).
     public var path: String
     /// The raw query string, without `?`.
     public var query: String
@@ -10,6 +11,8 @@ public struct Request: Sendable {
     public var headers: [String: String]
     /// The port the request arrived on at nginx (`SERVER_PORT`), to compare with `Origin`.
     public var serverPort: String?
+    /// `https` or `http` when the front end says (`HTTPS`, `REQUEST_SCHEME`); nil when it does not.
+    public var scheme: String?
     /// The body, exactly `Content-Length` bytes.
     public var body: [UInt8]
 
