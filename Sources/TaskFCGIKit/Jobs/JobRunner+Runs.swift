@@ -8,7 +8,7 @@ extension JobRunner {
         let begin = monotonicMicroseconds()
         let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, deadline: validUntil,
                                  tasks: tasks, store: store, clock: clock, stopping: { [self] in isStopping },
-                                 renewed: { [self] now in lease.renewed(at: now); beat(now) })
+                                 renewed: { [self] now in lease.renewed(at: now); beat(now) }, metrics: metrics)
         published.withLock { $0.running = job.name }
         defer { published.withLock { $0.running = nil } }
         var run = JobRun(job: job.name, startedAt: started, durationMicroseconds: 0, affected: 0, error: nil)
@@ -29,6 +29,7 @@ extension JobRunner {
     /// Writes the run's outcome (fenced) and says in the log how it went.
     private func record(_ run: JobRun, _ context: JobContext, _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
         let tag = "job:\(run.job)", took = Self.milliseconds(run.durationMicroseconds)
+        metrics?.finished(run)
         let slotText = run.slot.map { " (slot \($0), generation \(run.generation)\(run.attempts > 1 ? ", attempt \(run.attempts)" : ""))" } ?? ""
         switch run.outcome {
         case .leaseLost:

@@ -49,8 +49,9 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
+        let metrics = Metrics(jobs: JobRegistry.known.map(\.name))
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               leaseTTL: config.leaseTTL) {
+                               leaseTTL: config.leaseTTL, metrics: metrics.jobs) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
@@ -59,7 +60,7 @@ public enum Worker {
         ) { _ in
             let (tasks, jobStore) = try environment.openStores()
             let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
-                                     jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
+                                     jobs: runner, stats: stats, metrics: metrics, notifyJobs: { runner.notify(due: $0) })
             return App.handler(context)
         }
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(config.connectionString), time zone \(config.zone.identifier))")

@@ -1,0 +1,6 @@
+/// The JSON API under `/api/`.
+enum APIRouter {
+    static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) -> Response? {
+        nil
+    }
+}
