@@ -42,6 +42,8 @@ public struct Config: Sendable {
     /// The zone due dates are entered and shown in.
     public var zone: Zone
     public var logLevel: LogLevel
+    /// `text` lines for people, or one JSON object a line for log shippers.
+    public var logFormat: LogFormat = .text
     /// Largest request body accepted; larger ones get 413 unread.
     public var maxBodyBytes: Int
     /// How long a statement waits for another writer before giving up (then 503).
@@ -55,7 +57,7 @@ public struct Config: Sendable {
     public var leaseTTL: Interval
 
     /// Keys accepted at the top level (anything else is refused by name).
-    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel",
+    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
                        "maxBodyBytes", "busyTimeout", "jobs"]
 
     /// The folder relative paths in the file are resolved against.
@@ -102,6 +104,10 @@ extension Config {
             }
             return level
         } ?? .info
+        let format = try root.string("logFormat").map { name in
+            guard let format = LogFormat(rawValue: name) else { throw root.error("logFormat", "\"\(name)\" is not one of text, json") }
+            return format
+        } ?? .text
 
         let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL"])
         var settings: [String: JobSettings] = [:]
@@ -119,6 +125,7 @@ extension Config {
             threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
             zone: zone,
             logLevel: level,
+            logFormat: format,
             maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             jobs: settings,

@@ -51,7 +51,7 @@ public struct Exposition {
         header(name, "histogram", help)
         for (labels, histogram) in samples {
             for (bound, count) in histogram.cumulative {
-                sample(name + "_bucket", labels + [("le", bound.isInfinite ? "+Inf" : Self.number(bound))], String(count))
+                sample(name + "_bucket", labels + [("le", bound.isInfinite ? "+Inf" : String(bound))], String(count))
             }
             sample(name + "_count", labels, String(histogram.count))
             sample(name + "_sum", labels, Self.number(histogram.sum))
