@@ -66,7 +66,13 @@ final class Nginx: @unchecked Sendable {
                         fastcgi_pass unix:\(socket);
                     }
 
-                    location ~ ^/jobs/[^/]+/run$ {
+                    location ~ ^(/api)?/jobs/[^/]+/run$ {
+                        allow 127.0.0.1;
+                        deny all;
+                        fastcgi_pass unix:\(socket);
+                    }
+
+                    location = /metrics {
                         allow 127.0.0.1;
                         deny all;
                         fastcgi_pass unix:\(socket);
