@@ -26,10 +26,10 @@ enum APITasks {
         }
         var page = 1
         if let text = query["page"] {
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(text), number >= 1 else {
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.contains(where: { $0 != "0" }) else {
                 throw HTTPError(400, "The page number must be a whole number from 1.")
             }
-            page = number
+            page = Int(text) ?? Int.max // too many digits for a number: a page past the last, so a 404 below
         }
         let total = try app.store.counts().count(filter)
         let pages = max(1, (total + TaskPages.pageSize - 1) / TaskPages.pageSize)
@@ -65,7 +65,12 @@ enum APITasks {
         if let key {
             switch try app.store.create(title: title, due: due, now: now, idempotencyKey: key, keptSince: now.adding(Interval(milliseconds: -keyLifetime.milliseconds))) {
             case .created(let created): task = created
-            case .replayed(let first): (task, replayed) = (first, true)
+            case .replayed(let first):
+                // Replaying a 201 for a task someone deleted since would send the client to a 404.
+                guard try app.store.task(id: first.id) != nil else {
+                    throw HTTPError(409, "This Idempotency-Key created task \(first.id), which has since been deleted; send a new key to create another.")
+                }
+                (task, replayed) = (first, true)
             case .keyReused:
                 throw HTTPError(422, "This Idempotency-Key was used in the last 24 hours to create a different task; send a new key for a new task.")
             }

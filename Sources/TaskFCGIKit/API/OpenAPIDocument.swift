@@ -70,6 +70,7 @@ enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/400"},
           "403": {"$ref": "#/components/responses/403"},
+          "409": {"$ref": "#/components/responses/409"},
           "413": {"$ref": "#/components/responses/413"},
           "415": {"$ref": "#/components/responses/415"},
           "422": {"$ref": "#/components/responses/422"},
@@ -198,7 +199,7 @@ enum OpenAPIDocument {
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "409": {
-        "description": "The task is completed and cannot change, or this worker stands by.",
+        "description": "The task is completed and cannot change; the job lease is held by another worker; or the Idempotency-Key's task was deleted.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "413": {
@@ -266,8 +267,8 @@ enum OpenAPIDocument {
           "title": {
             "type": "string",
             "minLength": 1,
-            "maxLength": 200,
-            "description": "Trimmed; not blank, at most 200 characters, no control characters."
+            "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$",
+            "description": "Trimmed; not blank, at most 200 characters (grapheme clusters), no control characters or line separators."
           },
           "due": {
             "type": "string",
@@ -280,7 +281,12 @@ enum OpenAPIDocument {
         "type": "object",
         "additionalProperties": false,
         "properties": {
-          "title": {"type": "string", "minLength": 1, "maxLength": 200},
+          "title": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$",
+            "description": "Trimmed; not blank, at most 200 characters (grapheme clusters), no control characters or line separators."
+          },
           "due": {"type": "string", "format": "date-time"}
         }
       },

@@ -60,6 +60,11 @@ final class Nginx: @unchecked Sendable {
                         fastcgi_pass unix:\(socket);
                     }
 
+                    error_page 405 = @worker;
+                    location @worker {
+                        fastcgi_pass unix:\(socket);
+                    }
+
                     location = /status {
                         allow 127.0.0.1;
                         deny all;
