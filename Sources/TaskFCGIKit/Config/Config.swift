@@ -44,6 +44,8 @@ public struct Config: Sendable {
     public var logLevel: LogLevel
     /// `text` lines for people, or one JSON object a line for log shippers.
     public var logFormat: LogFormat = .text
+    /// Whether requests and job runs are counted for `/metrics` (off only to measure what counting costs).
+    public var metrics = true
     /// Largest request body accepted; larger ones get 413 unread.
     public var maxBodyBytes: Int
     /// How long a statement waits for another writer before giving up (then 503).
@@ -57,7 +59,7 @@ public struct Config: Sendable {
     public var leaseTTL: Interval
 
     /// Keys accepted at the top level (anything else is refused by name).
-    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
+    static let keys = ["connectionString", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat", "metrics",
                        "maxBodyBytes", "busyTimeout", "jobs"]
 
     /// The folder relative paths in the file are resolved against.
@@ -126,6 +128,7 @@ extension Config {
             zone: zone,
             logLevel: level,
             logFormat: format,
+            metrics: try root.bool("metrics") ?? true,
             maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             jobs: settings,

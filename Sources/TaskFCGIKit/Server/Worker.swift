@@ -49,9 +49,9 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
-        let metrics = Metrics(jobs: JobRegistry.known.map(\.name))
+        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               leaseTTL: config.leaseTTL, metrics: metrics.jobs) {
+                               leaseTTL: config.leaseTTL, metrics: metrics?.jobs) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
