@@ -2,6 +2,7 @@ import Foundation
 
 /// `/api/jobs`: the job dashboard's twin in JSON, from the same status and durable schedules.
 enum APIJobs {
+    /// `GET /api/jobs`: each job as `/status` shows it, whether this worker holds the lease, and the lease.
     static func list(_ request: Request, _ app: AppContext) throws -> Response {
         let status = app.jobs?.status
         let schedules = try app.jobStore.schedules()

@@ -15,6 +15,7 @@ enum APITasks {
         return json.object
     }
 
+    /// `GET /api/tasks`: one page, filtered by `status`, with `Link` headers.
     static func list(_ request: Request, _ app: AppContext) throws -> Response {
         let query = try request.queryParameters()
         var filter = TaskFilter.all
@@ -55,6 +56,7 @@ enum APITasks {
         return links.joined(separator: ", ")
     }
 
+    /// `POST /api/tasks`: 201 with `Location`; with an `Idempotency-Key`, a retry gets the first result.
     static func create(_ request: Request, _ app: AppContext) throws -> Response {
         let key = try idempotencyKey(request)
         let body = try JSONInput.object(from: request)
@@ -81,10 +83,12 @@ enum APITasks {
         return APIResponse.json(201, json(task), headers: [("Location", "/api/tasks/\(task.id)")] + (replayed ? [("Idempotent-Replayed", "true")] : []))
     }
 
+    /// `GET /api/tasks/{id}`.
     static func show(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
         APIResponse.json(200, json(try find(id, app)))
     }
 
+    /// `PATCH /api/tasks/{id}`: title and/or due of a pending task; a completed one is a 409.
     static func update(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
         let body = try JSONInput.object(from: request, types: ["application/json", "application/merge-patch+json"])
         let task = try find(id, app)
@@ -99,6 +103,7 @@ enum APITasks {
         }
     }
 
+    /// `DELETE /api/tasks/{id}`: 204, or 404 if there was none.
     static func delete(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
         guard try app.store.delete(id: id) else { throw notFound }
         return Response(status: 204, headers: APIResponse.headers)

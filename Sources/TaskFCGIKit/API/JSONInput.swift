@@ -10,6 +10,7 @@ enum JSONInput: Decodable, Equatable {
     case bool(Bool)
     case null
 
+    /// Whatever JSON value is there; only bodies that are not JSON at all fail.
     init(from decoder: Decoder) throws {
         let value = try decoder.singleValueContainer()
         if value.decodeNil() { self = .null } else if let flag = try? value.decode(Bool.self) { self = .bool(flag) }

@@ -3,6 +3,7 @@
 public struct JSONText {
     private var bytes: [UInt8] = [UInt8(ascii: "{")]
 
+    /// An empty object.
     public init() {}
 
     /// A string field; nil writes `null`.
@@ -10,8 +11,11 @@ public struct JSONText {
         key(name)
         if let value { Self.appendQuoted(value, to: &bytes) } else { raw("null") }
     }
+    /// A whole-number field; nil writes `null`.
     public mutating func field(_ name: String, _ value: Int64?) { key(name); raw(value.map { String($0) } ?? "null") }
+    /// A whole-number field.
     public mutating func field(_ name: String, _ value: Int) { key(name); raw(String(value)) }
+    /// A `true`/`false` field.
     public mutating func field(_ name: String, _ value: Bool) { key(name); raw(value ? "true" : "false") }
     /// A number field; non-finite values (which JSON cannot carry) write `null`.
     public mutating func field(_ name: String, _ value: Double) { key(name); raw(value.isFinite ? String(value) : "null") }

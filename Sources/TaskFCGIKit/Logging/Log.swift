@@ -60,6 +60,7 @@ public final class Log: Sendable {
     /// The file's path, or `-` for stderr.
     public let path: String
     public let level: LogLevel
+    /// Text lines or JSON objects.
     public let format: LogFormat
     private let clock: any WallClock
     private struct State { var fd: Int32; var warned = false }

@@ -2,6 +2,7 @@
 /// in how a counter's family is named (`x_total` vs `x`), in `info` (a gauge in Prometheus text),
 /// in `# UNIT` lines and in the closing `# EOF`.
 public struct Exposition {
+    /// Which of the two text formats.
     public enum Format: Sendable {
         case prometheus, openMetrics
 
@@ -24,8 +25,10 @@ public struct Exposition {
     public typealias Labels = [(name: String, value: String)]
 
     public let format: Format
+    /// What has been written so far (see `finished()`).
     public private(set) var text = ""
 
+    /// An empty exposition in `format`.
     public init(format: Format) { self.format = format }
 
     /// A counter family `name` (without `_total`) with one sample per label set.

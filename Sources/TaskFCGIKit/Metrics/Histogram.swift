@@ -8,6 +8,7 @@ public struct HistogramCounts: Sendable, Equatable {
     public private(set) var sum: Double = 0
     public private(set) var count: UInt64 = 0
 
+    /// An empty histogram with these upper bounds.
     public init(bounds: [Double]) {
         self.bounds = bounds
         buckets = [UInt64](repeating: 0, count: bounds.count + 1)

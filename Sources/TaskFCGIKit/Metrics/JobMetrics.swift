@@ -24,6 +24,7 @@ public final class JobMetrics: Sendable {
 
     private let state: Mutex<Snapshot>
 
+    /// Counters for `jobs`, all at 0.
     public init(jobs: [String]) {
         state = Mutex(Snapshot(jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0, PerJob()) })))
     }
@@ -56,6 +57,7 @@ public final class JobMetrics: Sendable {
         }
     }
 
+    /// A copy of every counter, for a scrape.
     public var snapshot: Snapshot { state.withLock { $0 } }
 }
 
@@ -66,6 +68,7 @@ public final class Metrics: Sendable {
     /// The storage backend, for `taskfcgi_build_info`.
     public let backend: String
 
+    /// Metrics for a worker running `jobs` on `backend`.
     public init(jobs: [String], backend: String = "sqlite") {
         self.jobs = JobMetrics(jobs: jobs)
         self.backend = backend

@@ -6,6 +6,7 @@ import Synchronization
 public final class RequestMetrics: Sendable {
     private let shards = Mutex<[RequestShard]>([])
 
+    /// No shards yet: each request thread takes one.
     public init() {}
 
     /// A new shard for one request thread (taken once, when the thread's handler is made).
@@ -32,6 +33,7 @@ public struct RouteCounts: Sendable, Equatable {
     public var byClass = [UInt64](repeating: 0, count: 6)
     public var duration = HistogramCounts(bounds: Buckets.request)
 
+    /// Adds another shard's counts for the same route.
     mutating func add(_ other: RouteCounts) {
         for index in byClass.indices { byClass[index] += other.byClass[index] }
         duration.add(other.duration)
@@ -50,5 +52,6 @@ public final class RequestShard: Sendable {
         }
     }
 
+    /// A copy of this shard's counts.
     var snapshot: [RouteCounts] { counts.withLock { $0 } }
 }

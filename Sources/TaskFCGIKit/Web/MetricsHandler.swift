@@ -1,6 +1,7 @@
 /// `GET /metrics`: everything an operator graphs, from counters kept in memory plus the one kept
 /// count of tasks (two rows), so a scrape never scans the tasks.
 enum MetricsHandler {
+    /// The scrape, in the format `Accept` asks for.
     static func metrics(_ request: Request, _ app: AppContext) throws -> Response {
         let format = Exposition.Format.negotiated(accept: request.header("accept"))
         var out = Exposition(format: format)

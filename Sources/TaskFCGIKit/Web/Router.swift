@@ -6,6 +6,7 @@ public enum Router {
         return try handle(request, app, route: route, parameter: parameter)
     }
 
+    /// The same, for a path already matched (`App` matches once, for the router and the metrics).
     static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) throws -> Response {
         if let api = APIRouter.handle(request, app, route: route, parameter: parameter) { return api }
         if let refusal = CrossOrigin.refusal(request) {
