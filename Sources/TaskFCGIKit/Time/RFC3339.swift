@@ -1,8 +1,9 @@
 /// RFC 3339 instants, as the JSON API takes them: `2026-12-01T09:00:00Z`, `…T10:00:00.250+01:00`.
 /// An offset (or `Z`) is required, so no zone is ever guessed; the text names one instant.
 public enum RFC3339 {
-    /// The instant `text` names, or nil when it is not an RFC 3339 `date-time`. Fractions finer than
-    /// a millisecond are dropped; a leap second (`:60`) is read as the second after `:59`.
+    /// The instant `text` names, or nil when it is not an RFC 3339 `date-time` or falls outside the
+    /// years 0000–9999 in UTC (so every instant taken is written back in the same form). Fractions
+    /// finer than a millisecond are dropped; a leap second (`:60`) is read as the second after `:59`.
     public static func parse(_ text: String) -> Instant? {
         let bytes = Array(text.utf8)
         func at(_ index: Int, _ character: Character) -> Bool { index < bytes.count && bytes[index] == character.asciiValue! }
@@ -34,8 +35,12 @@ public enum RFC3339 {
         guard let offsetMinutes = offset(bytes, from: index) else { return nil }
         let days = CivilTime.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
-        return Instant(milliseconds: seconds * 1000 + Int64(milliseconds))
+        let instant = Instant(milliseconds: seconds * 1000 + Int64(milliseconds))
+        return range.contains(instant.milliseconds) ? instant : nil
     }
+
+    /// 0000-01-01T00:00:00Z up to, not including, 10000-01-01T00:00:00Z, in Unix milliseconds.
+    static let range: Range<Int64> = -62_167_219_200_000 ..< 253_402_300_800_000
 
     /// Minutes east of UTC from `Z` or `±HH:MM` ending the text at `index`.
     private static func offset(_ bytes: [UInt8], from index: Int) -> Int? {
