@@ -83,7 +83,7 @@ forget_pid() {  # drops a stopped pid from PIDS
     PIDS=("${keep[@]}")
 }
 
-# start_worker DIR: config DIR/taskfcgi.json, database DIR/tasks.db, socket DIR/worker.sock, log
+# start_worker DIR: config DIR/taskfcgi.json (plus WORKER_CONFIG_EXTRA, e.g. '"metrics": false'), database DIR/tasks.db, socket DIR/worker.sock, log
 # DIR/worker.log (stdout/stderr in DIR/worker.out). Sets WPID. The worker creates and migrates
 # the database before it creates the socket. WORKER_WRAPPER (e.g. valgrind ...) is put in front.
 start_worker() {
@@ -94,7 +94,8 @@ start_worker() {
   "logPath": "$dir/worker.log",
   "listen": "$dir/worker.sock",
   "threads": ${THREADS:-4},
-  "timeZone": "UTC",
+  "timeZone": "UTC",${WORKER_CONFIG_EXTRA:+
+  $WORKER_CONFIG_EXTRA,}
   "logLevel": "info"
 }
 EOF

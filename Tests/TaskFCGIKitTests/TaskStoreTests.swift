@@ -234,6 +234,23 @@ import Testing
         #expect(stored?.first == .int(0) || stored?.first == .text("f"), "NULL instead of empty text: \(String(describing: stored))")
     }
 
+    // MARK: idempotency keys
+
+    @Test(arguments: Backend.all) func aKeyedCreateHappensOnceAndAReusedKeyIsRefused(_ backend: Backend) throws {
+        let temp = try TempStore(backend)
+        let store = temp.store
+        let first = try store.create(title: "Pay rent", due: at(minutes: 60), now: t0, idempotencyKey: "k1", keptSince: at(minutes: -1440))
+        guard case .created(let task) = first else { Issue.record("\(first)"); return }
+        let again = try store.create(title: "Pay rent", due: at(minutes: 60), now: t0, idempotencyKey: "k1", keptSince: at(minutes: -1440))
+        #expect(again == .replayed(task))
+        let other = try store.create(title: "Pay more rent", due: at(minutes: 60), now: t0, idempotencyKey: "k1", keptSince: at(minutes: -1440))
+        #expect(other == .keyReused)
+        #expect(try store.counts().all == 1)
+        // Once the key has expired, it creates again.
+        let later = try store.create(title: "Pay rent", due: at(minutes: 60), now: at(minutes: 1500), idempotencyKey: "k1", keptSince: at(minutes: 60))
+        if case .created(let second) = later { #expect(second.id != task.id) } else { Issue.record("\(later)") }
+    }
+
     // MARK: purge
 
     @Test(arguments: Backend.all) func purgeDeletesOnlyOldCompletedTasks(_ backend: Backend) throws {

@@ -46,6 +46,10 @@ public struct Config: Sendable {
     /// The zone due dates are entered and shown in.
     public var zone: Zone
     public var logLevel: LogLevel
+    /// `text` lines for people, or one JSON object a line for log shippers.
+    public var logFormat: LogFormat = .text
+    /// Whether requests and job runs are counted for `/metrics` (off only to measure what counting costs).
+    public var metrics = true
     /// Largest request body accepted; larger ones get 413 unread.
     public var maxBodyBytes: Int
     /// How long a statement waits for another writer before giving up (then 503).
@@ -64,8 +68,8 @@ public struct Config: Sendable {
     public var trustedProxies: [String]?
 
     /// Keys accepted at the top level (anything else is refused by name).
-    static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel",
-                       "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
+    static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
+                       "metrics", "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -110,6 +114,10 @@ extension Config {
             }
             return level
         } ?? .info
+        let format = try root.string("logFormat").map { name in
+            guard let format = LogFormat(rawValue: name) else { throw root.error("logFormat", "\"\(name)\" is not one of text, json") }
+            return format
+        } ?? .text
 
         let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL"])
         var settings: [String: JobSettings] = [:]
@@ -131,6 +139,8 @@ extension Config {
             threads: try root.integer("threads", in: 1...512) ?? max(2, 2 * cores),
             zone: zone,
             logLevel: level,
+            logFormat: format,
+            metrics: try root.bool("metrics") ?? true,
             maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             jobs: settings,

@@ -145,10 +145,8 @@ public final class FastCGIServer: Sendable {
             response = ErrorPages.response(for: error, request: request, requestID: App.newRequestID, log: log)
         }
         let sent = write(response, omitBody: request.method == "HEAD", to: raw.pointee.out)
-        if log.enabled(.info) {
-            let micros = monotonicMicroseconds() - began
-            log.info("http", "\(request.method) \(request.target) \(response.status) \(response.body.count) \(JobRunner.milliseconds(micros)) ms\(sent ? "" : " (client went away)")")
-        }
+        log.access(method: request.method, target: request.target, status: response.status, bytes: response.body.count,
+                   microseconds: monotonicMicroseconds() - began, clientGone: !sent)
         return response.status
     }
 

@@ -87,12 +87,16 @@ public struct CompleteDueTasks: Job {
         while !context.isStopping {
             // The `completed = 0` guard makes a repeated batch a no-op: an action date is written
             // once and never rewritten, whichever holder's batch gets there first.
-            let changed = try context.batch { db in
-                try db.run("""
+            // RETURNING (SQLite ≥ 3.35, PostgreSQL) hands back the due dates for the lateness metric.
+            let dues = try context.batch { db in
+                try db.query("""
                     UPDATE tasks SET completed = 1, action_at = ?1
                     WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
-                    """, .int(context.startedAt.milliseconds), .int(Int64(batchSize)))
+                    RETURNING due_at
+                    """, .int(context.startedAt.milliseconds), .int(Int64(batchSize))).compactMap { $0.first?.int }
             }
+            context.completed(dues: dues)
+            let changed = dues.count
             total += changed
             if changed < batchSize { break }
         }

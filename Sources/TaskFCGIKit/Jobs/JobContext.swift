@@ -21,14 +21,19 @@ public final class JobContext {
     private let clock: any WallClock
     private let stopping: () -> Bool
     private let renewed: (Instant) -> Void
+    private let metrics: JobMetrics?
 
     init(job: String, slot: Instant?, kind: RunKind, fence: Fence, startedAt: Instant, deadline: Instant,
          tasks: TaskStore, store: JobStore, clock: any WallClock,
-         stopping: @escaping () -> Bool, renewed: @escaping (Instant) -> Void) {
+         stopping: @escaping () -> Bool, renewed: @escaping (Instant) -> Void, metrics: JobMetrics? = nil) {
         (self.job, self.slot, self.kind, self.generation) = (job, slot, kind, fence.generation)
         (self.startedAt, self.deadline, self.tasks, self.store, self.fence) = (startedAt, deadline, tasks, store, fence)
-        (self.clock, self.stopping, self.renewed) = (clock, stopping, renewed)
+        (self.clock, self.stopping, self.renewed, self.metrics) = (clock, stopping, renewed, metrics)
     }
+
+    /// Reports tasks a committed batch completed at `startedAt` (their due dates, Unix ms), for the
+    /// lateness histogram in `/metrics`.
+    public func completed(dues: [Int64]) { metrics?.completed(dues: dues, action: startedAt) }
 
     /// True once the worker is stopping: finish the current batch and return. (A lost lease is not
     /// guessed from the clock here; the next batch finds out for certain and throws `LeaseLost`.)

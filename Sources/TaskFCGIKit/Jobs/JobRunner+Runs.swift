@@ -8,7 +8,7 @@ extension JobRunner {
         let begin = monotonicMicroseconds()
         let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, deadline: validUntil,
                                  tasks: tasks, store: store, clock: clock, stopping: { [self] in isStopping },
-                                 renewed: { [self] now in lease.renewed(at: now); beat(now) })
+                                 renewed: { [self] now in lease.renewed(at: now); beat(now) }, metrics: metrics)
         published.withLock { $0.running = job.name }
         defer { published.withLock { $0.running = nil } }
         var run = JobRun(job: job.name, startedAt: started, durationMicroseconds: 0, affected: 0, error: nil)
@@ -29,18 +29,22 @@ extension JobRunner {
     /// Writes the run's outcome (fenced) and says in the log how it went.
     private func record(_ run: JobRun, _ context: JobContext, _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
         let tag = "job:\(run.job)", took = Self.milliseconds(run.durationMicroseconds)
+        metrics?.finished(run)
+        var fields: [LogField] = [("job", .string(run.job)), ("affected", .int(Int64(run.affected))),
+                                  ("durationMs", .milliseconds(Double(run.durationMicroseconds) / 1000)), ("outcome", .string(run.outcome.rawValue))]
+        if let slot = run.slot { fields.append(("slot", .string(slot.description))) }
         let slotText = run.slot.map { " (slot \($0), generation \(run.generation)\(run.attempts > 1 ? ", attempt \(run.attempts)" : ""))" } ?? ""
         switch run.outcome {
         case .leaseLost:
             lease.lost()
-            log.warning(tag, "lease lost after \(took) ms and \(context.batches) committed batch\(context.batches == 1 ? "" : "es"): the next batch was refused and rolled back\(slotText); the next holder resumes the work")
+            log.warning(tag, "lease lost after \(took) ms and \(context.batches) committed batch\(context.batches == 1 ? "" : "es"): the next batch was refused and rolled back\(slotText); the next holder resumes the work", fields: fields)
             return
         case .failed:
             let pause = retryBackoff(failures: plan.failures + 1)
-            log.error(tag, "failed after \(took) ms: \(run.error ?? "")\(slotText); retrying in \(pause)")
+            log.error(tag, "failed after \(took) ms: \(run.error ?? "")\(slotText); retrying in \(pause)", fields: fields)
         case .ok, .running:
             let verb = scheduledVerb(run.job)
-            log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)")
+            log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)", fields: fields)
         }
         guard let fence = lease.fence else { return }
         do { try store.finish(run, fence: fence, now: clock.now(), keep: Self.historyLimit) } catch is LeaseLost {

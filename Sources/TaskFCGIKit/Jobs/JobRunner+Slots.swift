@@ -107,6 +107,7 @@ extension JobRunner {
             var moved = state
             (moved.nextRun, moved.misfires) = (next, state.misfires + missed)
             if missed > 0 {
+                metrics?.misfired(scheduled.job.name, slots: missed)
                 log.warning("job:\(scheduled.job.name)", "\(missed) slot\(missed == 1 ? "" : "s") since \(state.nextRun) passed without a run; running once for \(slot)")
             }
             runSlot(scheduled, slot, moved, &plan, tasks, store, lease)
@@ -125,6 +126,7 @@ extension JobRunner {
         do {
             try store.saveSchedule(moved, fence: fence, now: clock.now())
             plan.state = moved
+            metrics?.misfired(scheduled.job.name, slots: missed)
             log.warning("job:\(scheduled.job.name)", "skipped \(missed) missed slot\(missed == 1 ? "" : "s") since \(state.nextRun) (misfire: skip); next run at \(next)")
         } catch {
             failed(scheduled, claiming: state.nextRun, error, &plan, lease)

@@ -14,6 +14,8 @@ public final class JobRunner: Sendable {
     let zone: Zone
     private let maxWait: Interval
     let leaseTTL: Interval
+    /// Where runs, misfires, lease takeovers and lateness are counted for `/metrics`.
+    let metrics: JobMetrics?
     /// How many runs the history keeps per job.
     public static let historyLimit = 1000
 
@@ -27,9 +29,9 @@ public final class JobRunner: Sendable {
     private let plannedWake = Atomic<Int64>(Int64.max)
 
     public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(), zone: Zone = .current,
-                maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15),
+                maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil,
                 openStores: @escaping @Sendable () throws -> (TaskStore, JobStore)) {
-        (self.jobs, self.log, self.clock, self.zone) = (jobs, log, clock, zone)
+        (self.jobs, self.log, self.clock, self.zone, self.metrics) = (jobs, log, clock, zone, metrics)
         (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
         published = Mutex(JobsStatus(jobs: jobs.map {
             JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)
@@ -140,6 +142,7 @@ public final class JobRunner: Sendable {
         switch change {
         case .none: break
         case .acquired:
+            metrics?.leaseAcquired()
             log.info("jobs", "holding the job lease (\(lease.identity.holder), generation \(lease.fence?.generation ?? 0)); running jobs")
         case .lost: log.warning("jobs", "lost the job lease to \(holder()); standing by")
         case .standingBy: log.info("jobs", "standing by: \(holder()) holds the job lease")

@@ -15,6 +15,16 @@ public enum LogLevel: Int, Comparable, Sendable {
         }
     }
 
+    /// The lower-case name, as in the config and JSON lines.
+    public var name: String {
+        switch self {
+        case .debug: return "debug"
+        case .info: return "info"
+        case .warning: return "warning"
+        case .error: return "error"
+        }
+    }
+
     /// Padded to five characters so the columns line up under `tail -f`.
     var label: String {
         switch self {
@@ -28,20 +38,39 @@ public enum LogLevel: Int, Comparable, Sendable {
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
+/// How lines are written: `text` for people (`tail -f`), `json` for log shippers (one object a line).
+public enum LogFormat: String, Sendable {
+    case text, json
+}
+
+/// A value beside a log line's message, for the JSON format's own fields.
+public enum LogValue: Sendable {
+    case string(String)
+    case int(Int64)
+    case milliseconds(Double)
+    case bool(Bool)
+}
+
+/// One named value beside a log line's message.
+public typealias LogField = (name: String, value: LogValue)
+
 /// The one log file both halves of the worker write: one line per event, each line a single
 /// `write(2)` on an `O_APPEND` descriptor, so lines from many threads never interleave.
 public final class Log: Sendable {
     /// The file's path, or `-` for stderr.
     public let path: String
     public let level: LogLevel
+    /// Text lines or JSON objects.
+    public let format: LogFormat
     private let clock: any WallClock
     private struct State { var fd: Int32; var warned = false }
     private let state: Mutex<State>
 
     /// Opens (creating if needed) the log at `path`; throws a message naming the problem.
-    public init(path: String, level: LogLevel, clock: any WallClock = SystemClock()) throws {
+    public init(path: String, level: LogLevel, format: LogFormat = .text, clock: any WallClock = SystemClock()) throws {
         self.path = path
         self.level = level
+        self.format = format
         self.clock = clock
         state = Mutex(State(fd: try Log.open(path)))
     }
@@ -62,21 +91,51 @@ public final class Log: Sendable {
         return fd
     }
 
-    public func debug(_ tag: String, _ message: @autoclosure () -> String) { write(.debug, tag, message) }
-    public func info(_ tag: String, _ message: @autoclosure () -> String) { write(.info, tag, message) }
-    public func warning(_ tag: String, _ message: @autoclosure () -> String) { write(.warning, tag, message) }
-    public func error(_ tag: String, _ message: @autoclosure () -> String) { write(.error, tag, message) }
+    /// Writes `message` at this level; `fields` are its parts by name, for the JSON format.
+    public func debug(_ tag: String, _ message: @autoclosure () -> String, fields: [LogField] = []) { write(.debug, tag, message, fields) }
+    public func info(_ tag: String, _ message: @autoclosure () -> String, fields: [LogField] = []) { write(.info, tag, message, fields) }
+    public func warning(_ tag: String, _ message: @autoclosure () -> String, fields: [LogField] = []) { write(.warning, tag, message, fields) }
+    public func error(_ tag: String, _ message: @autoclosure () -> String, fields: [LogField] = []) { write(.error, tag, message, fields) }
+
+    /// One access line: `METHOD TARGET STATUS BYTES MS ms` in text, the same as fields in JSON.
+    public func access(method: String, target: String, status: Int, bytes: Int, microseconds: Int64, clientGone: Bool) {
+        guard enabled(.info) else { return }
+        let milliseconds = Double(microseconds) / 1000
+        let fields: [LogField] = [("method", .string(method)), ("path", .string(target)), ("status", .int(Int64(status))),
+                                  ("bytes", .int(Int64(bytes))), ("durationMs", .milliseconds(milliseconds))]
+        write(.info, "http", { "\(method) \(target) \(status) \(bytes) \(JobRunner.milliseconds(microseconds)) ms\(clientGone ? " (client went away)" : "")" },
+              clientGone ? fields + [("clientGone", .bool(true))] : fields)
+    }
 
     /// Whether a line at `level` would be written (to skip building expensive messages).
     public func enabled(_ level: LogLevel) -> Bool { level >= self.level }
 
-    private func write(_ level: LogLevel, _ tag: String, _ message: () -> String) {
+    private func write(_ level: LogLevel, _ tag: String, _ message: () -> String, _ fields: [LogField]) {
         guard level >= self.level else { return }
-        var line = "\(clock.now()) \(level.label) \(Log.escaped("[\(tag)] \(message())"))\n"
+        var line = format == .json ? jsonLine(level, tag, message(), fields)
+            : "\(clock.now()) \(level.label) \(Log.escaped("[\(tag)] \(message())"))\n"
         state.withLock { state in
             let failure = line.withUTF8 { Log.writeAll(state.fd, $0.baseAddress!, $0.count) }
             if let failure { Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
         }
+    }
+
+    /// One JSON object and a line feed: every control character is escaped, so input cannot split it.
+    private func jsonLine(_ level: LogLevel, _ tag: String, _ message: String, _ fields: [LogField]) -> String {
+        var json = JSONText()
+        json.field("time", clock.now().description)
+        json.field("level", level.name)
+        json.field("source", tag)
+        json.field("message", message)
+        for field in fields {
+            switch field.value {
+            case .string(let text): json.field(field.name, text)
+            case .int(let number): json.field(field.name, number)
+            case .milliseconds(let value): json.field(field.name, (value * 1000).rounded() / 1000)
+            case .bool(let flag): json.field(field.name, flag)
+            }
+        }
+        return json.object + "\n"
     }
 
     /// The message with control characters written as `\xNN` (`\u{NNNN}` for line separators):

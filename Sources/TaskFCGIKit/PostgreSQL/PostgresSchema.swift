@@ -82,6 +82,17 @@ enum PostgresSchema {
                 updated_at       BIGINT  NOT NULL
             );
             """),
+        Migration(name: "002-create-idempotency-keys", sql: """
+            -- `Idempotency-Key` on POST /api/tasks, as on SQLite (migration 006 there).
+            CREATE TABLE idempotency_keys (
+                idem_key    TEXT    PRIMARY KEY,
+                task_id     BIGINT  NOT NULL,
+                title       TEXT    NOT NULL,
+                due_at      BIGINT  NOT NULL,
+                created_at  BIGINT  NOT NULL
+            );
+            CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+            """),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

@@ -22,6 +22,33 @@ public final class PostgresTaskStore: TaskStore {
         return TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
     }
 
+    public func create(title: String, due: Instant, now: Instant, idempotencyKey key: String, keptSince: Instant) throws -> KeyedCreate {
+        try db.transaction {
+            try db.run("""
+                DELETE FROM idempotency_keys WHERE idem_key IN
+                    (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 100)
+                """, [.int(keptSince.milliseconds)])
+            // Claim the key first: a concurrent create with the same key waits on it here, then finds
+            // this one's row instead of adding a second task.
+            let claimed = try db.firstRow("""
+                INSERT INTO idempotency_keys (idem_key, task_id, title, due_at, created_at) VALUES (?, 0, ?, ?, ?)
+                ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key
+                """, [.text(key), .text(title), .int(due.milliseconds), .int(now.milliseconds)]) { _ in true } ?? false
+            guard claimed else {
+                let earlier = try db.firstRow("SELECT task_id, title, due_at, created_at FROM idempotency_keys WHERE idem_key = ?",
+                                              [.text(key)]) { row in
+                    TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)), isCompleted: false,
+                             actionAt: nil, createdAt: Instant(milliseconds: row.int(3)))
+                }
+                guard let earlier else { return .keyReused }
+                return earlier.title == title && earlier.due == due ? .replayed(earlier) : .keyReused
+            }
+            let task = try create(title: title, due: due, now: now)
+            try db.run("UPDATE idempotency_keys SET task_id = ? WHERE idem_key = ?", [.int(task.id), .text(key)])
+            return .created(task)
+        }
+    }
+
     public func task(id: Int64) throws -> TaskItem? {
         try db.firstRow(Self.selectByID, [.int(id)], map: Self.task)
     }

@@ -16,7 +16,7 @@ public enum Startup {
     public static func prepare(configPath: String, clock: any WallClock = SystemClock()) throws -> Environment {
         let config = try Config.load(path: configPath)
         let log: Log
-        do { log = try Log(path: config.logPath, level: config.logLevel, clock: clock) } catch {
+        do { log = try Log(path: config.logPath, level: config.logLevel, format: config.logFormat, clock: clock) } catch {
             throw ConfigError(file: config.file, key: "logPath", problem: "\(error)")
         }
         return Environment(config: config, log: log, storage: try openStorage(config, log: log, now: clock.now()))

@@ -49,8 +49,9 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
+        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL) {
+                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
@@ -62,7 +63,7 @@ public enum Worker {
             ) { _ in
                 let (tasks, jobStore) = try environment.openStores()
                 let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
-                                         jobs: runner, stats: stats, notifyJobs: { runner.notify(due: $0) })
+                                         jobs: runner, stats: stats, metrics: metrics, notifyJobs: { runner.notify(due: $0) })
                 return App.handler(context)
             }
         } catch {

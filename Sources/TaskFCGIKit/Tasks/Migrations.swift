@@ -100,6 +100,19 @@ public enum Schema {
             -- The purge finds old completed tasks by action date without scanning every completed row.
             CREATE INDEX tasks_completed_by_action ON tasks (completed, action_at) WHERE completed = 1;
             """),
+        Migration(name: "006-create-idempotency-keys", sql: """
+            -- `Idempotency-Key` on POST /api/tasks: a retried create returns the first task instead of
+            -- a second one. The title and due date are kept to tell a retry from a reused key; the
+            -- created task is rebuilt from them, so a replay answers as the first create did.
+            CREATE TABLE idempotency_keys (
+                idem_key    TEXT    PRIMARY KEY,
+                task_id     INTEGER NOT NULL,
+                title       TEXT    NOT NULL,
+                due_at      INTEGER NOT NULL,            -- Unix milliseconds, UTC
+                created_at  INTEGER NOT NULL             -- the task's creation; the key expires 24 h later
+            );
+            CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+            """),
     ]
 
     /// Why a database cannot be used with this build.

@@ -74,5 +74,31 @@ public final class SQLiteTaskStore: TaskStore {
         }
     }
 
+    public func create(title: String, due: Instant, now: Instant, idempotencyKey key: String, keptSince: Instant) throws -> KeyedCreate {
+        try write { db in
+            try db.transaction {
+                // Expired keys go a few at a time, on the writes that add keys: no job needed.
+                try db.run("""
+                    DELETE FROM idempotency_keys WHERE idem_key IN
+                        (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 100)
+                    """, .int(keptSince.milliseconds))
+                let earlier = try db.firstRow("SELECT task_id, title, due_at, created_at FROM idempotency_keys WHERE idem_key = ?",
+                                              .text(key)) { row in
+                    TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)), isCompleted: false,
+                             actionAt: nil, createdAt: Instant(milliseconds: row.int(3)))
+                }
+                if let earlier {
+                    return earlier.title == title && earlier.due == due ? .replayed(earlier) : .keyReused
+                }
+                try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
+                           .text(title), .int(due.milliseconds), .int(now.milliseconds))
+                let id = db.lastInsertID
+                try db.run("INSERT INTO idempotency_keys (idem_key, task_id, title, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                           .text(key), .int(id), .text(title), .int(due.milliseconds), .int(now.milliseconds))
+                return .created(TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now))
+            }
+        }
+    }
+
     private func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T { try writes.run(body) }
 }

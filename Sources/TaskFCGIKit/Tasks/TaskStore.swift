@@ -15,4 +15,16 @@ public protocol TaskStore: AnyObject {
     func counts() throws -> TaskCounts
     /// The earliest due date among pending tasks.
     func earliestPendingDue() throws -> Instant?
+    /// Creates a task under an idempotency key, in one transaction with the key: a later create with
+    /// the same key since `keptSince` gets the first task back (as created) instead of a second one.
+    func create(title: String, due: Instant, now: Instant, idempotencyKey: String, keptSince: Instant) throws -> KeyedCreate
+}
+
+/// What a create under an idempotency key did.
+public enum KeyedCreate: Equatable, Sendable {
+    case created(TaskItem)
+    /// The key was used before for the same title and due date: this is the task that created.
+    case replayed(TaskItem)
+    /// The key was used before for a different title or due date.
+    case keyReused
 }

@@ -12,11 +12,14 @@ public final class AppContext {
     public let jobs: JobsView?
     /// Request counters, for `/status` (nil in tests without a server).
     public let stats: ServerStats?
+    /// Request, job and lateness metrics, for `/metrics` (nil in tests without them).
+    public let metrics: Metrics?
 
     public init(store: TaskStore, jobStore: JobStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
-                jobs: JobsView? = nil, stats: ServerStats? = nil, notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
+                jobs: JobsView? = nil, stats: ServerStats? = nil, metrics: Metrics? = nil,
+                notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
         (self.store, self.jobStore, self.zone, self.clock, self.log) = (store, jobStore, zone, clock, log)
-        (self.jobs, self.stats, self.notifyJobs) = (jobs, stats, notifyJobs)
+        (self.jobs, self.stats, self.metrics, self.notifyJobs) = (jobs, stats, metrics, notifyJobs)
     }
 }
 

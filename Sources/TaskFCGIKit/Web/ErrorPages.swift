@@ -3,6 +3,8 @@
 /// line, never the internals.
 public enum ErrorPages {
     public static func response(for error: Error, request: Request, requestID: () -> String, log: Log) -> Response {
+        // Errors the FastCGI edge finds before routing (413, 414, 431, …) reach API clients as JSON too.
+        if request.path.hasPrefix("/api/") { return Problem.response(for: error, request: request, requestID: requestID, log: log) }
         if let error = error as? HTTPError {
             var response = page(error.status, error.message)
             response.headers += error.headers.map { ($0.key, $0.value) }

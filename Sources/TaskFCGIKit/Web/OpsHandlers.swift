@@ -71,7 +71,7 @@ enum OpsHandlers {
     }
 
     /// One job in `/status`: this process's counts, and the durable schedule every worker shares.
-    private static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?) -> [String: Any] {
+    static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?) -> [String: Any] {
         var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "schedule": job.schedule,
                                     "misfire": job.misfire.rawValue, "runs": job.runs, "failures": job.failedRuns,
                                     "failuresInARow": job.failures]

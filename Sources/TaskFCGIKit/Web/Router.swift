@@ -1,59 +1,68 @@
 /// Maps a request to its handler, refusing cross-site posts first. HEAD is served as GET
-/// (the FastCGI edge drops the body).
+/// (the FastCGI edge drops the body). `/api/` answers in JSON, errors included (see `APIRouter`).
 public enum Router {
     public static func handle(_ request: Request, _ app: AppContext) throws -> Response {
+        let (route, parameter) = Route.match(request.path)
+        return try handle(request, app, route: route, parameter: parameter)
+    }
+
+    /// The same, for a path already matched (`App` matches once, for the router and the metrics).
+    static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) throws -> Response {
+        if let api = APIRouter.handle(request, app, route: route, parameter: parameter) { return api }
         if let refusal = CrossOrigin.refusal(request) {
             throw HTTPError(403, refusal + " To protect your tasks, forms are accepted only from this site’s own pages.")
         }
         let method = request.method == "HEAD" ? "GET" : request.method
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        switch (parts.first ?? "", parts.count) {
-        case ("", 1):
+        switch route {
+        case .root:
             try allow(method, ["GET", "HEAD"])
             return .redirect("/tasks")
-        case ("healthz", 1):
+        case .healthz:
             try allow(method, ["GET", "HEAD"])
             return try OpsHandlers.health(request, app)
-        case ("status", 1):
+        case .status:
             try allow(method, ["GET", "HEAD"])
             return try OpsHandlers.status(request, app)
-        case ("jobs", 1):
+        case .metrics:
+            try allow(method, ["GET", "HEAD"])
+            return try MetricsHandler.metrics(request, app)
+        case .jobs:
             try allow(method, ["GET", "HEAD"])
             return try OpsHandlers.jobs(request, app)
-        case ("jobs", 3) where parts[2] == "run":
+        case .jobRun:
             try allow(method, ["POST"])
-            return try OpsHandlers.runNow(request, app, name: parts[1])
-        case ("tasks", 1):
+            return try OpsHandlers.runNow(request, app, name: parameter ?? "")
+        case .tasks:
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)
-        case ("tasks", 2) where parts[1] == "new":
+        case .taskNew:
             try allow(method, ["GET", "HEAD"])
             return try TaskHandlers.new(request, app)
-        case ("tasks", 2):
-            let id = try taskID(parts[1])
+        case .task:
+            let id = try taskID(parameter)
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.update(request, app, id: id) : try TaskHandlers.show(request, app, id: id)
-        case ("tasks", 3) where parts[2] == "edit":
-            let id = try taskID(parts[1])
+        case .taskEdit:
+            let id = try taskID(parameter)
             try allow(method, ["GET", "HEAD"])
             return try TaskHandlers.edit(request, app, id: id)
-        case ("tasks", 3) where parts[2] == "delete":
-            let id = try taskID(parts[1])
+        case .taskDelete:
+            let id = try taskID(parameter)
             try allow(method, ["POST"])
             return try TaskHandlers.delete(request, app, id: id)
-        default:
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .unknown:
             throw HTTPError.notFound()
         }
     }
 
     /// Throws 405 with `Allow` unless `method` is allowed.
-    private static func allow(_ method: String, _ allowed: [String]) throws {
+    static func allow(_ method: String, _ allowed: [String]) throws {
         guard allowed.contains(method) else { throw HTTPError.methodNotAllowed(allowed) }
     }
 
     /// A task id: digits only, 1 … Int64.max; anything else is a page that does not exist.
-    private static func taskID(_ text: String) throws -> Int64 {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let id = Int64(text), id > 0 else {
+    static func taskID(_ text: String?) throws -> Int64 {
+        guard let text, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let id = Int64(text), id > 0 else {
             throw HTTPError.notFound("There is no task with this number.")
         }
         return id

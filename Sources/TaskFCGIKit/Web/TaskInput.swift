@@ -34,6 +34,22 @@ public struct TaskInput: Equatable, Sendable {
         return properties.isWhitespace || properties.isDefaultIgnorableCodePoint || properties.generalCategory == .format
     }
 
+    /// The title trimmed, and why it cannot be used, if it cannot: the form and the API say the same.
+    public static func checkTitle(_ raw: String) -> (title: String, problem: String?) {
+        let title = raw.trimmed()
+        if title.unicodeScalars.allSatisfy(isInvisible) { // empty, or zero-width characters only
+            return (title, "Enter a title.")
+        } else if title.utf8.count > maxTitleLength, title.count > maxTitleLength { // bytes ≥ characters: count only when it can matter
+            return (title, "Keep the title to \(maxTitleLength) characters; this one has \(title.count).")
+        } else if title.utf8.count > 16 * maxTitleLength, title.unicodeScalars.count > 16 * maxTitleLength {
+            // One character can stack any number of combining marks: cap the code points too.
+            return (title, "Keep the title to \(maxTitleLength) characters; this one carries too many accents or combining marks.")
+        } else if title.unicodeScalars.contains(where: isForbidden) {
+            return (title, "The title cannot contain control characters such as line breaks or tabs.")
+        }
+        return (title, nil)
+    }
+
     /// Messages by field name (`title`, `due`); empty when the input is valid.
     public typealias Problems = [String: String]
 
@@ -41,17 +57,8 @@ public struct TaskInput: Equatable, Sendable {
     /// `keeping`: the task's current due instant, when editing (see `DueDate.parse`).
     public func validate(in zone: Zone, keeping current: Instant? = nil) -> Result<(title: String, due: Instant), FormProblems> {
         var problems: Problems = [:]
-        let title = self.title.trimmed()
-        if title.unicodeScalars.allSatisfy(Self.isInvisible) { // empty, or zero-width characters only
-            problems["title"] = "Enter a title."
-        } else if title.utf8.count > Self.maxTitleLength, title.count > Self.maxTitleLength { // bytes ≥ characters: count only when it can matter
-            problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one has \(title.count)."
-        } else if title.utf8.count > 16 * Self.maxTitleLength, title.unicodeScalars.count > 16 * Self.maxTitleLength {
-            // One character can stack any number of combining marks: cap the code points too.
-            problems["title"] = "Keep the title to \(Self.maxTitleLength) characters; this one carries too many accents or combining marks."
-        } else if title.unicodeScalars.contains(where: Self.isForbidden) {
-            problems["title"] = "The title cannot contain control characters such as line breaks or tabs."
-        }
+        let (title, titleProblem) = Self.checkTitle(self.title)
+        problems["title"] = titleProblem
         var dueInstant: Instant?
         switch DueDate.parse(due, in: zone, keeping: current) {
         case .success(let instant): dueInstant = instant

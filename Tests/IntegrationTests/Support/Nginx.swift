@@ -61,13 +61,24 @@ final class Nginx: @unchecked Sendable {
                         fastcgi_pass \(upstream);
                     }
 
+                    error_page 405 = @worker;
+                    location @worker {
+                        fastcgi_pass unix:\(socket);
+                    }
+
                     location = /status {
                         allow 127.0.0.1;
                         deny all;
                         fastcgi_pass \(upstream);
                     }
 
-                    location ~ ^/jobs/[^/]+/run$ {
+                    location ~ ^(/api)?/jobs/[^/]+/run$ {
+                        allow 127.0.0.1;
+                        deny all;
+                        fastcgi_pass unix:\(socket);
+                    }
+
+                    location = /metrics {
                         allow 127.0.0.1;
                         deny all;
                         fastcgi_pass \(upstream);

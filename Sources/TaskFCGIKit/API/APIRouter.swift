@@ -1,0 +1,48 @@
+/// The JSON API under `/api/`: dispatch, the same cross-site rules as the forms, and every error
+/// as problem details, so a client never has to parse an HTML page.
+enum APIRouter {
+    /// The API's response for an `/api/` route; nil for every other route.
+    static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) -> Response? {
+        switch route {
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown: break
+        default: return nil
+        }
+        do {
+            if let refusal = CrossOrigin.refusal(request) {
+                throw HTTPError(403, refusal + " The API accepts changes only from this site or from non-browser clients.")
+            }
+            return try dispatch(request, app, route: route, parameter: parameter)
+        } catch {
+            return Problem.response(for: error, request: request, requestID: App.newRequestID, log: app.log)
+        }
+    }
+
+    private static func dispatch(_ request: Request, _ app: AppContext, route: Route, parameter: String?) throws -> Response {
+        let method = request.method == "HEAD" ? "GET" : request.method
+        switch route {
+        case .apiTasks:
+            try Router.allow(method, ["GET", "HEAD", "POST"])
+            return method == "POST" ? try APITasks.create(request, app) : try APITasks.list(request, app)
+        case .apiTask:
+            let id = try Router.taskID(parameter)
+            try Router.allow(method, ["GET", "HEAD", "PATCH", "DELETE"])
+            switch method {
+            case "PATCH": return try APITasks.update(request, app, id: id)
+            case "DELETE": return try APITasks.delete(request, app, id: id)
+            default: return try APITasks.show(request, app, id: id)
+            }
+        case .apiJobs:
+            try Router.allow(method, ["GET", "HEAD"])
+            return try APIJobs.list(request, app)
+        case .apiJobRun:
+            try Router.allow(method, ["POST"])
+            return try APIJobs.run(request, app, name: parameter ?? "")
+        case .apiOpenAPI:
+            try Router.allow(method, ["GET", "HEAD"])
+            return Response(status: 200, headers: [("Content-Type", "application/json")] + APIResponse.headers,
+                            body: Array(OpenAPIDocument.text.utf8))
+        default:
+            throw HTTPError.notFound("There is no API endpoint at this address; see /api/openapi.json.")
+        }
+    }
+}

@@ -1,0 +1,373 @@
+/// The OpenAPI 3.1 document of `/api/`, served at `/api/openapi.json`. Edited by hand beside the
+/// handlers; CI checks it with openapi-spec-validator and drives the live API from it with schemathesis.
+enum OpenAPIDocument {
+    static let text = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "TaskFCGI API",
+    "version": "1",
+    "description": "Tasks that complete themselves when they fall due, and the background jobs that complete them. Due dates are RFC 3339 instants with an offset; errors are RFC 9457 problem details."
+  },
+  "paths": {
+    "/api/tasks": {
+      "get": {
+        "operationId": "listTasks",
+        "summary": "One page of tasks, ordered by due date",
+        "parameters": [
+          {
+            "name": "status",
+            "in": "query",
+            "description": "Which tasks: all (default), pending or completed.",
+            "schema": {"type": "string", "enum": ["all", "pending", "completed"]}
+          },
+          {
+            "name": "page",
+            "in": "query",
+            "description": "The page, from 1; 50 tasks a page.",
+            "schema": {"type": "integer", "minimum": 1}
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The page, with first/prev/next/last links.",
+            "headers": {
+              "Link": {
+                "description": "RFC 8288 links to the first, previous, next and last pages.",
+                "schema": {"type": "string"},
+                "required": true
+              }
+            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TaskPage"}}}
+          },
+          "400": {"$ref": "#/components/responses/400"},
+          "404": {"$ref": "#/components/responses/404"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      },
+      "post": {
+        "operationId": "createTask",
+        "summary": "Create a task",
+        "parameters": [
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "description": "Makes a retried create return the first result (kept 24 h) instead of creating a second task.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"}
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewTask"}}}
+        },
+        "responses": {
+          "201": {
+            "description": "Created (or, for a repeated Idempotency-Key, the task the first request created).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Task"}}},
+            "headers": {
+              "Location": {"description": "The new task's address.", "schema": {"type": "string"}, "required": true}
+            }
+          },
+          "400": {"$ref": "#/components/responses/400"},
+          "403": {"$ref": "#/components/responses/403"},
+          "409": {"$ref": "#/components/responses/409"},
+          "413": {"$ref": "#/components/responses/413"},
+          "415": {"$ref": "#/components/responses/415"},
+          "422": {"$ref": "#/components/responses/422"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/tasks/{id}": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "description": "The task's number.",
+          "schema": {"type": "integer", "format": "int64", "minimum": 1}
+        }
+      ],
+      "get": {
+        "operationId": "getTask",
+        "summary": "One task",
+        "responses": {
+          "200": {"$ref": "#/components/responses/Task"},
+          "404": {"$ref": "#/components/responses/404"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      },
+      "patch": {
+        "operationId": "updateTask",
+        "summary": "Change a pending task's title or due date (JSON merge patch)",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/TaskPatch"}},
+            "application/merge-patch+json": {"schema": {"$ref": "#/components/schemas/TaskPatch"}}
+          }
+        },
+        "responses": {
+          "200": {"$ref": "#/components/responses/Task"},
+          "400": {"$ref": "#/components/responses/400"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "409": {"$ref": "#/components/responses/409"},
+          "413": {"$ref": "#/components/responses/413"},
+          "415": {"$ref": "#/components/responses/415"},
+          "422": {"$ref": "#/components/responses/422"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteTask",
+        "summary": "Delete a task",
+        "responses": {
+          "204": {"description": "Deleted."},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/jobs": {
+      "get": {
+        "operationId": "listJobs",
+        "summary": "The background jobs, their durable schedules and the job lease",
+        "responses": {
+          "200": {
+            "description": "Jobs and lease.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Jobs"}}}
+          },
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/jobs/{name}/run": {
+      "post": {
+        "operationId": "runJob",
+        "summary": "Run a job now (localhost only behind the shipped nginx config)",
+        "parameters": [
+          {
+            "name": "name",
+            "in": "path",
+            "required": true,
+            "description": "The job's name.",
+            "schema": {"type": "string", "enum": ["completeDueTasks", "purgeCompletedTasks"]}
+          }
+        ],
+        "responses": {
+          "202": {
+            "description": "Queued: the job thread runs it as soon as it is free.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobQueued"}}}
+          },
+          "400": {"$ref": "#/components/responses/400"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "409": {"$ref": "#/components/responses/409"},
+          "413": {"$ref": "#/components/responses/413"},
+          "415": {"$ref": "#/components/responses/415"},
+          "422": {"$ref": "#/components/responses/422"}
+        }
+      }
+    },
+    "/api/openapi.json": {
+      "get": {
+        "operationId": "openAPI",
+        "summary": "This document",
+        "responses": {
+          "200": {
+            "description": "The OpenAPI 3.1 document.",
+            "content": {"application/json": {"schema": {"type": "object"}}}
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "responses": {
+      "400": {
+        "description": "Malformed JSON, query or header (problem details).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "403": {
+        "description": "A cross-site request from a browser, refused (Sec-Fetch-Site or Origin).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "404": {
+        "description": "No such task, page or job.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "409": {
+        "description": "The task is completed and cannot change; the job lease is held by another worker; or the Idempotency-Key's task was deleted.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "413": {
+        "description": "The body is larger than maxBodyBytes.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "415": {
+        "description": "The body is not sent as application/json.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "422": {
+        "description": "The JSON is well formed but a field is invalid; errors lists each field.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "503": {
+        "description": "The database is busy or read-only; nothing was changed.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 0},
+            "required": true
+          }
+        }
+      },
+      "Task": {
+        "description": "The task.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Task"}}}
+      }
+    },
+    "schemas": {
+      "Task": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "title", "due", "status", "actionAt", "createdAt"],
+        "properties": {
+          "id": {"type": "integer", "format": "int64", "minimum": 1},
+          "title": {"type": "string", "minLength": 1},
+          "due": {"type": "string", "format": "date-time"},
+          "status": {"type": "string", "enum": ["pending", "completed"]},
+          "actionAt": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "When the job completed it; null while pending."
+          },
+          "createdAt": {"type": "string", "format": "date-time"}
+        }
+      },
+      "TaskPage": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["tasks", "page", "pages", "total"],
+        "properties": {
+          "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+          "page": {"type": "integer", "minimum": 1},
+          "pages": {"type": "integer", "minimum": 1},
+          "total": {"type": "integer", "minimum": 0}
+        }
+      },
+      "NewTask": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["title", "due"],
+        "properties": {
+          "title": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$",
+            "description": "Trimmed; not blank, at most 200 characters (grapheme clusters), no control characters or line separators."
+          },
+          "due": {
+            "type": "string",
+            "format": "date-time",
+            "description": "An RFC 3339 instant with Z or an offset, e.g. 2026-12-01T09:00:00Z."
+          }
+        }
+      },
+      "TaskPatch": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "title": {
+            "type": "string",
+            "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029]*$",
+            "description": "Trimmed; not blank, at most 200 characters (grapheme clusters), no control characters or line separators."
+          },
+          "due": {"type": "string", "format": "date-time"}
+        }
+      },
+      "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+          "type": {"type": "string"},
+          "title": {"type": "string"},
+          "status": {"type": "integer"},
+          "detail": {"type": "string"},
+          "errors": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["field", "message"],
+              "additionalProperties": false,
+              "properties": {"field": {"type": "string"}, "message": {"type": "string"}}
+            }
+          }
+        }
+      },
+      "Jobs": {
+        "type": "object",
+        "required": ["holdsLease", "jobs"],
+        "properties": {
+          "holdsLease": {"type": "boolean"},
+          "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+          "lease": {
+            "type": "object",
+            "required": ["holder", "host", "generation", "acquiredAt", "expiresAt"],
+            "properties": {
+              "holder": {"type": "string"},
+              "host": {"type": "string"},
+              "generation": {"type": "integer"},
+              "acquiredAt": {"type": "string", "format": "date-time"},
+              "expiresAt": {"type": "string", "format": "date-time"}
+            }
+          }
+        }
+      },
+      "Job": {
+        "type": "object",
+        "required": ["name", "enabled", "schedule", "misfire", "runs", "failures", "failuresInARow"],
+        "properties": {
+          "name": {"type": "string"},
+          "enabled": {"type": "boolean"},
+          "schedule": {"type": "string"},
+          "misfire": {"type": "string", "enum": ["once", "skip"]},
+          "runs": {"type": "integer"},
+          "failures": {"type": "integer"},
+          "failuresInARow": {"type": "integer"},
+          "nextRun": {"type": "string", "format": "date-time"},
+          "misfires": {"type": "integer"},
+          "lastSlot": {"type": "string", "format": "date-time"},
+          "lastSlotOutcome": {"type": "string"},
+          "lastSlotGeneration": {"type": "integer"},
+          "lastSlotHolder": {"type": "string"},
+          "lastRun": {
+            "type": "object",
+            "required": ["startedAt", "durationMs", "affected", "kind", "outcome", "generation"],
+            "properties": {
+              "startedAt": {"type": "string", "format": "date-time"},
+              "durationMs": {"type": "number"},
+              "affected": {"type": "integer"},
+              "error": {"type": ["string", "null"]},
+              "kind": {"type": "string"},
+              "outcome": {"type": "string"},
+              "generation": {"type": "integer"}
+            }
+          }
+        }
+      },
+      "JobQueued": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["job", "status"],
+        "properties": {"job": {"type": "string"}, "status": {"type": "string", "enum": ["queued"]}}
+      }
+    }
+  }
+}
+"""#
+}
