@@ -41,9 +41,11 @@ import Testing
         #expect(error?.status == 400)
     }
 
-    @Test func theSchemeTakesPartInTheSameOriginCheck() {
+    @Test func theServersSchemeGivesTheDefaultPortWhenNothingElseDoes() {
         #expect(CrossOrigin.sameOrigin("https://tasks.example", host: "tasks.example", serverPort: "443", scheme: "https"))
-        #expect(!CrossOrigin.sameOrigin("http://tasks.example", host: "tasks.example", serverPort: "443", scheme: "https"))
+        // Neither Host nor SERVER_PORT has a port: the scheme the server reports decides it.
+        #expect(CrossOrigin.sameOrigin("https://tasks.example", host: "tasks.example", serverPort: nil, scheme: "https"))
+        #expect(!CrossOrigin.sameOrigin("https://tasks.example", host: "tasks.example", serverPort: nil, scheme: "http"))
         #expect(!CrossOrigin.sameOrigin("https://tasks.example", host: "tasks.example", serverPort: "80", scheme: "http"))
         // No scheme from the server: ports decide, as before.
         #expect(CrossOrigin.sameOrigin("http://127.0.0.1:8080", host: "127.0.0.1", serverPort: "8080"))

@@ -18,18 +18,19 @@ public enum CrossOrigin {
             ? nil : "The form was sent from \(origin), another site."
     }
 
-    /// Compares `Origin` (`scheme://host[:port]`) with `Host` (and the request's scheme, when the
-    /// web server says it). When `Host` lacks a port (Debian's `fastcgi_params` passes nginx's
-    /// `$host`, which drops it), the port the server received the request on stands in for it.
+    /// Compares `Origin` (`scheme://host[:port]`) with `Host`. Like Go's CrossOriginProtection, only
+    /// host and port are compared (one port speaks one scheme). When `Host` lacks a port (Debian's
+    /// `fastcgi_params` passes nginx's `$host`, which drops it), the port the server received the
+    /// request on stands in for it, else the default port of the scheme the server reports
+    /// (`HTTPS`, `REQUEST_SCHEME`), else of the Origin's.
     static func sameOrigin(_ origin: String, host: String?, serverPort: String?, scheme requestScheme: String? = nil) -> Bool {
         guard let host, !host.isEmpty, let schemeEnd = origin.range(of: "://") else { return false }
         let scheme = origin[..<schemeEnd.lowerBound].lowercased()
-        if let requestScheme, requestScheme != scheme { return false }
         let (originHost, originPort) = split(String(origin[schemeEnd.upperBound...]))
         let (requestHost, requestPort) = split(host)
-        let defaultPort = scheme == "https" ? "443" : "80"
+        let port = { (scheme: String) in scheme == "https" ? "443" : "80" }
         return originHost.lowercased() == requestHost.lowercased()
-            && (originPort ?? defaultPort) == (requestPort ?? serverPort ?? defaultPort)
+            && (originPort ?? port(scheme)) == (requestPort ?? serverPort ?? port(requestScheme ?? scheme))
     }
 
     /// `host:port` → (host, port); IPv6 literals keep their brackets.

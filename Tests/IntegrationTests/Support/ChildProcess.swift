@@ -120,8 +120,9 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Runs a short-lived command to completion (at most `timeout` seconds) and returns it ended.
     static func run(_ name: String, _ executable: String, _ arguments: [String], folder: String,
-                    timeout: Double = 30) throws -> ChildProcess {
-        let child = try ChildProcess(name: name, executable: executable, arguments: arguments, folder: folder)
+                    environment: [String: String]? = nil, timeout: Double = 30) throws -> ChildProcess {
+        let child = try ChildProcess(name: name, executable: executable, arguments: arguments, folder: folder,
+                                     environment: environment)
         if child.waitForExit(timeout) == nil {
             child.stop(grace: 1)
             throw HarnessError("\(name) \(arguments.joined(separator: " ")) did not finish within \(timeout) s")

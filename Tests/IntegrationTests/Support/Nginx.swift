@@ -63,7 +63,7 @@ final class Nginx: @unchecked Sendable {
 
                     error_page 405 = @worker;
                     location @worker {
-                        fastcgi_pass unix:\(socket);
+                        fastcgi_pass \(upstream);
                     }
 
                     location = /status {
@@ -75,7 +75,7 @@ final class Nginx: @unchecked Sendable {
                     location ~ ^(/api)?/jobs/[^/]+/run$ {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass unix:\(socket);
+                        fastcgi_pass \(upstream);
                     }
 
                     location = /metrics {

@@ -73,8 +73,10 @@ final class Sandbox: @unchecked Sendable {
     // MARK: Processes
 
     /// Starts a process and registers it for cleanup.
-    func start(_ name: String, _ executable: String, _ arguments: [String], stdin: FileHandle? = nil) throws -> ChildProcess {
-        let child = try ChildProcess(name: name, executable: executable, arguments: arguments, folder: folder, stdin: stdin)
+    func start(_ name: String, _ executable: String, _ arguments: [String], stdin: FileHandle? = nil,
+               environment: [String: String]? = nil) throws -> ChildProcess {
+        let child = try ChildProcess(name: name, executable: executable, arguments: arguments, folder: folder,
+                                     environment: environment, stdin: stdin)
         children.append(child)
         return child
     }
