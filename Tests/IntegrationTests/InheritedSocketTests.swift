@@ -79,7 +79,11 @@ extension IntegrationTests {
             #expect(Sandbox.isSocket(box.socketPath), "the worker removed the inherited socket file")
             #expect(UnixSocket.canConnect(box.socketPath), "the supervisor's socket refuses connections after the worker stopped")
 
+            let startsBefore = occurrences(of: "[main] taskfcgi ", in: box.log)
             let second = try Self.startWorker(box, socket: socket, style: style)
+            // The socket file exists already: wait for the new process to say it started (its
+            // threads are running from then on) before counting them.
+            #expect(waitUntil(10) { occurrences(of: "[main] taskfcgi ", in: box.log) > startsBefore }, "\(box.logTail())")
             // Its 4 request threads must be alive (besides the main and the job thread); when
             // accept() fails they end silently and the worker runs on without serving anything.
             var threads = 0
