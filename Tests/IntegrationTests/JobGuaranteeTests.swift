@@ -16,6 +16,35 @@ extension IntegrationTests {
                 """
         }
 
+        /// Two workers on a database that `setupSQL` fills with `total` due tasks and a `writes`
+        /// counter of action-date writes: waits up to `within` s for the sweep and checks that each
+        /// task was written once, the holder kept its lease, the stand-by never ran and the holder
+        /// stayed healthy; `more` checks the cluster further before it closes.
+        static func sweepUnderOneLease(total: Int, setupSQL: String, postgres: PostgresDatabase? = nil, within: Double,
+                                       tag: String, more: (Cluster) throws -> Void = { _ in }) throws {
+            let cluster = try Cluster(setupSQL: setupSQL, postgres: postgres)
+            defer { cluster.close() }
+            let holder = try cluster.requireHolder()
+            let standby = cluster.others(than: holder)[0]
+            let started = monotonicSeconds()
+            var health: [Int] = []
+            let done = try waitUntil(within, every: 0.5) {
+                // A long sweep must not make a healthy worker look dead to a load balancer.
+                health.append(try holder.http.get("/healthz").status)
+                return try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0") == 0
+            }
+            let took = monotonicSeconds() - started
+            #expect(done, "\(cluster.diagnostics)")
+            print("[\(tag)] \(total) tasks swept in \(String(format: "%.1f", took)) s with a 3 s lease")
+            #expect(try cluster.box.sqlInt("SELECT n FROM writes") == total, "each task's action date written exactly once")
+            #expect(try cluster.box.sqlInt("SELECT generation FROM job_lease") == 1, "the lease never changed hands")
+            #expect(!holder.log.contains("lease lost") && !holder.log.contains("lost the job lease"), "\(cluster.diagnostics)")
+            #expect(standby.jobLines.isEmpty, "the stand-by ran: \(standby.jobLines.suffix(3))")
+            #expect(holder.log.contains("[job:completeDueTasks] completed \(total) tasks in "), "\(cluster.diagnostics)")
+            #expect(!health.isEmpty && health.allSatisfy { $0 == 200 }, "/healthz during the sweep: \(health)")
+            try more(cluster)
+        }
+
         /// Every write of an action date, with the lease generation in force when it committed.
         static let audit = """
             CREATE TABLE audit (seq INTEGER PRIMARY KEY, task_id INTEGER NOT NULL, action_at INTEGER NOT NULL,
@@ -113,26 +142,7 @@ extension IntegrationTests {
                 CREATE TRIGGER count_action AFTER UPDATE OF action_at ON tasks WHEN NEW.action_at IS NOT NULL
                 BEGIN UPDATE writes SET n = n + 1; END;
                 """
-            let cluster = try Cluster(setupSQL: counter + Self.dueTasks(total))
-            defer { cluster.close() }
-            let holder = try cluster.requireHolder()
-            let standby = cluster.others(than: holder)[0]
-            let started = monotonicSeconds()
-            var health: [Int] = []
-            let done = try waitUntil(300, every: 0.5) {
-                // A long sweep must not make a healthy worker look dead to a load balancer.
-                health.append(try holder.http.get("/healthz").status)
-                return try cluster.box.sqlInt("SELECT n FROM task_counts WHERE completed = 0") == 0
-            }
-            let took = monotonicSeconds() - started
-            #expect(done, "\(cluster.diagnostics)")
-            print("[JobGuarantees] \(total) tasks swept in \(String(format: "%.1f", took)) s with a 3 s lease")
-            #expect(try cluster.box.sqlInt("SELECT n FROM writes") == total, "each task's action date written exactly once")
-            #expect(try cluster.box.sqlInt("SELECT generation FROM job_lease") == 1, "the lease never changed hands")
-            #expect(!holder.log.contains("lease lost") && !holder.log.contains("lost the job lease"), "\(cluster.diagnostics)")
-            #expect(standby.jobLines.isEmpty, "the stand-by ran: \(standby.jobLines.suffix(3))")
-            #expect(holder.log.contains("[job:completeDueTasks] completed \(total) tasks in "), "\(cluster.diagnostics)")
-            #expect(!health.isEmpty && health.allSatisfy { $0 == 200 }, "/healthz during the sweep: \(health)")
+            try Self.sweepUnderOneLease(total: total, setupSQL: counter + Self.dueTasks(total), within: 300, tag: "JobGuarantees")
         }
     }
 }

@@ -9,6 +9,8 @@ public final class PostgresServer: @unchecked Sendable {
     public let folder: String
     public let port: Int
     private let asRoot: Bool
+    /// The `-c` settings given at creation, reused by every `start()`.
+    private let extraSettings: [String]
     private var databases = 0
     private let lock = NSLock()
 
@@ -30,19 +32,38 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Initializes and starts a new server; `extraSettings` go to the server's command line
     /// (`-c name=value`), e.g. for replication.
-    public init(extraSettings: [String] = []) throws {
+    public convenience init(extraSettings: [String] = []) throws {
+        try self.init(extraSettings: extraSettings) { server, bin in
+            try server.runAsOwner(bin + "/initdb", ["-D", server.folder + "/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        }
+    }
+
+    /// A streaming replica of `primary` (a hot standby until `promote()`): its data folder is a
+    /// `pg_basebackup -R` of the primary, which needs a replication connection (initdb's trust
+    /// pg_hba allows one from 127.0.0.1, and `wal_level` is `replica` by default). The checkpoint it
+    /// starts from is taken at once: the default spread one takes minutes on an idle server.
+    public convenience init(replicaOf primary: PostgresServer) throws {
+        try self.init(extraSettings: []) { server, bin in
+            try server.runAsOwner(bin + "/pg_basebackup", ["-D", server.folder + "/data", "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+                                                           "-h", "127.0.0.1", "-p", "\(primary.port)", "-U", "postgres"])
+        }
+    }
+
+    private init(extraSettings: [String], makeData: (PostgresServer, String) throws -> Void) throws {
         guard let bin = Self.binaries else { throw ServerError("PostgreSQL is not installed (Debian: postgresql)") }
         asRoot = getuid() == 0
+        self.extraSettings = extraSettings
         folder = FileManager.default.temporaryDirectory.path + "/tfcgi-pg-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if asRoot { try Self.run("/bin/chown", ["postgres:postgres", folder]) }
         port = try Self.freePort()
-        try runAsOwner(bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
-        try start(extraSettings: extraSettings)
+        try makeData(self, bin)
+        try start()
     }
 
-    /// Starts (or restarts) the server on its port and waits until it accepts connections.
-    public func start(extraSettings: [String] = []) throws {
+    /// Starts (or restarts) the server on its port, with the settings it was created with, and
+    /// waits until it accepts connections.
+    public func start() throws {
         let settings = ["listen_addresses=127.0.0.1", "port=\(port)", "fsync=off", "unix_socket_directories=\(folder)",
                         "max_connections=200"] + extraSettings
         try runAsOwner(Self.binaries! + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-w", "-t", "30",
@@ -52,6 +73,20 @@ public final class PostgresServer: @unchecked Sendable {
     /// Stops the server (fast: disconnects clients, no waiting for them).
     public func stopServer(mode: String = "fast") {
         try? runAsOwner(Self.binaries! + "/pg_ctl", ["-D", folder + "/data", "-m", mode, "-w", "-t", "30", "stop"])
+    }
+
+    /// Turns a replica into a primary and waits until it accepts writes.
+    public func promote() throws {
+        try runAsOwner(Self.binaries! + "/pg_ctl", ["-D", folder + "/data", "-w", "-t", "30", "promote"])
+    }
+
+    /// Puts `line` first in pg_hba.conf (the first matching line decides) and reloads the server.
+    public func prependHBA(_ line: String) throws {
+        let path = folder + "/data/pg_hba.conf"
+        let current = try String(contentsOfFile: path, encoding: .utf8)
+        // Written in place (not replaced), so the file keeps its owner, the postgres user.
+        try (line + "\n" + current).write(toFile: path, atomically: false, encoding: .utf8)
+        try psql("SELECT pg_reload_conf()")
     }
 
     /// Stops the server with signals only (at process exit, where Foundation's Process cannot wait)
@@ -77,10 +112,13 @@ public final class PostgresServer: @unchecked Sendable {
     }
 
     /// Creates a new empty database; returns its connection string.
-    public func createDatabase() throws -> String {
+    public func createDatabase() throws -> String { conninfo(try createDatabaseNamed()) }
+
+    /// Creates a new empty database; returns its name.
+    public func createDatabaseNamed() throws -> String {
         let name = lock.withLock { databases += 1; return "t\(databases)_\(getpid())" }
         try psql("CREATE DATABASE \(name)")
-        return conninfo(name)
+        return name
     }
 
     /// Runs SQL with psql against `database`; returns its unaligned output.

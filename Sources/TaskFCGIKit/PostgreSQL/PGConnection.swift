@@ -21,13 +21,17 @@ public final class PGConnection: SQLExecutor {
         if let password { keywords.append("password"); values.append(password) }
         // Without a connect_timeout libpq waits for the operating system, minutes for a dead host.
         if !conninfo.contains("connect_timeout") { keywords.append("connect_timeout"); values.append("5") }
-        handle = Self.connect(keywords, values)
-        self.setup = setup
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let message = Self.connectionMessage(handle)
-            PQfinish(handle)
+        let connected = Self.connect(keywords, values)
+        // Thrown before `handle` is set: once every stored property is, a throwing init runs
+        // `deinit`, whose PQfinish would free the handle a second time (a request thread's
+        // first connection made while the server was down crashed the worker so).
+        guard PQstatus(connected) == CONNECTION_OK else {
+            let message = Self.connectionMessage(connected)
+            PQfinish(connected)
             throw PostgresError(sqlState: "08001", message: message, sql: nil)
         }
+        handle = connected
+        self.setup = setup
         PQsetNoticeProcessor(handle, { _, _ in }, nil)  // NOTICEs would go to stderr
         for command in setup { try execute(command) }
     }
@@ -59,15 +63,35 @@ public final class PGConnection: SQLExecutor {
     /// The server's version as a number (150004 for 15.4).
     public var serverVersion: Int { Int(PQserverVersion(handle)) }
 
+    /// How many times the connection was re-established; what a session had (LISTEN, say) was
+    /// gone in between, and notifications sent meanwhile are lost.
+    public private(set) var reconnects = 0
+    /// The setup commands must run (again) before anything else: a reconnect, or a failed run.
+    private var needsSetup = false
+
+    /// Whether libpq still thinks the connection is up (it finds out on the next read).
+    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Re-establishes a broken connection now rather than at the next statement.
+    public func reconnect() throws { try ensureConnected() }
+
     /// Re-establishes a broken connection (after a server restart or failover), once per call.
     private func ensureConnected() throws {
-        guard PQstatus(handle) != CONNECTION_OK else { return }
-        PQreset(handle)
-        prepared.removeAll()
-        guard PQstatus(handle) == CONNECTION_OK else {
-            throw PostgresError(sqlState: "08006", message: Self.connectionMessage(handle), sql: nil)
+        if PQstatus(handle) != CONNECTION_OK {
+            PQreset(handle)
+            prepared.removeAll()
+            guard PQstatus(handle) == CONNECTION_OK else {
+                throw PostgresError(sqlState: "08006", message: Self.connectionMessage(handle), sql: nil)
+            }
+            needsSetup = true
+            reconnects += 1
         }
-        for command in setup { try execute(command) }
+        guard needsSetup else { return }
+        needsSetup = false
+        do { for command in setup { try execute(command) } } catch {
+            needsSetup = true  // a connection without its LISTEN would never hear a notification
+            throw error
+        }
     }
 
     /// Runs one or more statements without parameters (schema, settings).
@@ -114,7 +138,8 @@ public final class PGConnection: SQLExecutor {
         }
     }
 
-    /// True when a NOTIFY arrived on a channel this connection LISTENs to (consumed here).
+    /// True when a NOTIFY arrived on a channel this connection LISTENs to (consumed here). Reading
+    /// is also how a dropped connection is noticed: libpq marks it broken on end of file.
     public func notified() -> Bool {
         guard PQstatus(handle) == CONNECTION_OK else { return false }
         PQconsumeInput(handle)

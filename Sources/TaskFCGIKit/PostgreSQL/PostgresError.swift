@@ -14,9 +14,18 @@ public struct PostgresError: DatabaseUnavailable, CustomStringConvertible, Senda
     public var isDown: Bool { (sqlState ?? "08").hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState ?? "") }
 
     public var description: String {
-        var text = "PostgreSQL error\(sqlState.map { " \($0)" } ?? ""): \(message)"
-        if let sql { text += " - while executing `\(sql)`" }
+        var text = "PostgreSQL error\(sqlState.map { " \($0)" } ?? ""): \(Self.oneLine(message, joinedBy: "; "))"
+        if let sql { text += " - while executing `\(Self.oneLine(sql, joinedBy: " "))`" }
         return text
+    }
+
+    /// libpq's and the server's messages span lines ("…failed: Connection refused\n\tIs the
+    /// server running…"); an error is one line on stderr and in the log, so each line break and
+    /// the indentation after it become "; " (a statement's line breaks, one space).
+    static func oneLine(_ text: String, joinedBy separator: String) -> String {
+        text.split(whereSeparator: \.isNewline)
+            .map { $0.drop { $0 == " " || $0 == "\t" } }
+            .filter { !$0.isEmpty }.joined(separator: separator)
     }
 }
 #endif

@@ -6,6 +6,10 @@
 public final class PostgresJobStore: JobStore {
     let db: PGConnection
     private var listening = false
+    /// `db.reconnects` when the job thread last looked for changes.
+    private var reconnectsSeen = 0
+    /// When a broken listening connection was last tried again (monotonic µs).
+    private var lastReconnectAttempt: Int64 = 0
 
     public init(_ db: PGConnection) { self.db = db }
 
@@ -91,14 +95,27 @@ public final class PostgresJobStore: JobStore {
 
     public func recentLateness(limit: Int) throws -> [Int64] { try JobRecordsSQL.recentLateness(db, limit: limit) }
 
-    /// A NOTIFY from any host's task write since the last call (the first call starts listening).
+    /// A NOTIFY from any host's task write since the last call (the first call starts listening),
+    /// or a reconnect since then: notifications sent while the connection was down are lost, so
+    /// the job thread must look again. A broken connection is tried again every 250 ms rather than
+    /// at the next renewal (up to a third of the TTL later), so tasks created on other hosts just
+    /// after a server restart or failover still wake the holder on time.
     public func changedElsewhere() throws -> Bool {
         guard listening else {
             try db.keep("LISTEN taskfcgi_tasks")
-            listening = true
+            (listening, reconnectsSeen) = (true, db.reconnects)
             return false
         }
-        return db.notified()
+        var changed = db.notified()
+        if !db.isConnected, monotonicMicroseconds() - lastReconnectAttempt >= 250_000 {
+            lastReconnectAttempt = monotonicMicroseconds()
+            try db.reconnect()
+        }
+        if db.reconnects != reconnectsSeen {
+            reconnectsSeen = db.reconnects
+            changed = true
+        }
+        return changed
     }
 }
 #endif

@@ -43,9 +43,11 @@ final class Cluster: @unchecked Sendable {
     /// `count` workers with `config` merged over the base config (own listen path and log file each,
     /// `jobs.leaseTTL` = `leaseTTL`). The database is created and migrated first (`--check-config`),
     /// then `setupSQL` runs in it (extra tables, triggers, rows), then the workers start one after
-    /// the other, then nginx.
-    init(workers count: Int = 2, leaseTTL: String = "3s", config: [String: Any] = [:], setupSQL: String? = nil) throws {
-        let box = try Sandbox()
+    /// the other, then nginx. With `postgres`, every worker uses that database (and `setupSQL` is
+    /// PostgreSQL's).
+    init(workers count: Int = 2, leaseTTL: String = "3s", config: [String: Any] = [:], setupSQL: String? = nil,
+         postgres: PostgresDatabase? = nil) throws {
+        let box = try Sandbox(postgres: postgres)
         self.box = box
         members = (0..<count).map { Member(index: $0, folder: box.folder) }
         guard let ttl = Double(leaseTTL.dropLast()), leaseTTL.hasSuffix("s"), !leaseTTL.hasSuffix("ms") else {

@@ -3,9 +3,12 @@ import Foundation
 /// One test's world: a unique temp folder holding the config, database, log, socket and the
 /// output of every process the test started. `close()` (also run by `deinit`) stops every process
 /// — SIGTERM, then SIGKILL — and removes the folder, whether or not the test passed.
-/// Set `TASKFCGI_KEEP_TEMP=1` to keep the folders for a post-mortem.
+/// Set `TASKFCGI_KEEP_TEMP=1` to keep the folders for a post-mortem. With `postgres`, the workers
+/// use that database instead of the file, and `sql` goes through psql.
 final class Sandbox: @unchecked Sendable {
     let folder: String
+    /// The PostgreSQL database the workers share, or nil for this folder's SQLite file.
+    let postgres: PostgresDatabase?
     var databasePath: String { folder + "/tasks.db" }
     var logPath: String { folder + "/taskfcgi.log" }
     var socketPath: String { folder + "/taskfcgi.sock" }
@@ -15,7 +18,8 @@ final class Sandbox: @unchecked Sendable {
     private var nginxes: [Nginx] = []
     private var closed = false
 
-    init() throws {
+    init(postgres: PostgresDatabase? = nil) throws {
+        self.postgres = postgres
         // Short and canonical: a unix socket path must stay under 108 bytes.
         var base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath().path
         if base.utf8.count > 40 { base = "/tmp" }
@@ -41,9 +45,9 @@ final class Sandbox: @unchecked Sendable {
 
     // MARK: Config
 
-    /// The base config: this folder's database, log and socket, UTC, 4 threads.
+    /// The base config: this folder's database (or the PostgreSQL one), log and socket, UTC, 4 threads.
     var baseConfig: [String: Any] {
-        ["connectionString": databasePath, "logPath": logPath, "listen": socketPath, "timeZone": "UTC", "threads": 4]
+        ["connectionString": postgres?.connectionString ?? databasePath, "logPath": logPath, "listen": socketPath, "timeZone": "UTC", "threads": 4]
     }
 
     /// Writes the base config merged with `overrides` (nested objects merge; `NSNull()` removes a key).
@@ -160,9 +164,11 @@ final class Sandbox: @unchecked Sendable {
 
     // MARK: Database
 
-    /// Runs SQL with the sqlite3 CLI (waiting up to 5 s for locks) and returns the rows, columns split on `|`.
+    /// Runs SQL with the sqlite3 CLI (waiting up to 5 s for locks), or psql on PostgreSQL, and
+    /// returns the rows, columns split on `|`.
     @discardableResult
     func sql(_ statement: String) throws -> [[String]] {
+        if let postgres { return try postgres.sql(statement) }
         let child = try ChildProcess.run("sqlite3", try Tools.sqlite3(),
                                          ["-batch", "-bail", "-cmd", ".timeout 5000", databasePath, statement],
                                          folder: folder)
