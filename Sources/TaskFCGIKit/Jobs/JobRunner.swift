@@ -138,13 +138,20 @@ public final class JobRunner: Sendable {
         if failuresBefore > 0, lease.failures == 0 {
             log.info("jobs", "the job lease is reachable again after \(failuresBefore) failed attempt\(failuresBefore == 1 ? "" : "s")")
         }
-        let holder = { (try? store.currentLease()).flatMap { $0 }.map { "\($0.holder) (generation \($0.generation))" } ?? "nobody" }
+        let current = { (try? store.currentLease()).flatMap { $0 } }
+        let holder = { current().map { "\($0.holder) (generation \($0.generation))" } ?? "nobody" }
         switch change {
         case .none: break
         case .acquired:
             metrics?.leaseAcquired()
             log.info("jobs", "holding the job lease (\(lease.identity.holder), generation \(lease.fence?.generation ?? 0)); running jobs")
-        case .lost: log.warning("jobs", "lost the job lease to \(holder()); standing by")
+        case .lost:
+            if let row = current(), row.holder != lease.identity.holder {
+                log.warning("jobs", "lost the job lease to \(row.holder) (generation \(row.generation)); standing by")
+            } else {
+                // Nobody took it: our renewals failed (a pause, the database out of reach) until it ran out.
+                log.warning("jobs", "the job lease expired before it could be renewed; standing by until it is taken anew")
+            }
         case .standingBy: log.info("jobs", "standing by: \(holder()) holds the job lease")
         }
         return change
