@@ -218,6 +218,20 @@ private final class RunnerFixture {
         #expect(log.contains("retrying in 1s"), "\(log)")
     }
 
+    @Test func aDisabledJobBesideAFailingOneDoesNotCutItsBackoff() throws {
+        let runs = RunCounter(), idle = RunCounter()
+        let fixture = try RunnerFixture(jobs: [ScheduledJob(FlakyJob(runs: runs), interval: .hours(1)),
+                                               ScheduledJob(CountingJob(runs: idle), interval: .hours(1), enabled: false)])
+        let begin = monotonicMicroseconds()
+        fixture.runner.start()
+        #expect(poll(deadline: 4) { runs.value >= 2 })
+        let elapsed = Double(monotonicMicroseconds() - begin) / 1_000_000
+        #expect(fixture.stop())
+        #expect(elapsed >= 0.95, "the retry came \(elapsed) s after the start; the backoff is 1 s")
+        #expect(runs.value == 2)
+        #expect(idle.value == 0)
+    }
+
     @Test func runNowRunsTheNamedJob() throws {
         let runs = RunCounter()
         let fixture = try RunnerFixture(jobs: [ScheduledJob(CountingJob(runs: runs), interval: .hours(1))])

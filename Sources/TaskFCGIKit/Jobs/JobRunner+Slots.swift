@@ -15,24 +15,28 @@ struct JobPlan {
     /// Failures in a row.
     var failures = 0
 
-    /// The earliest thing this plan waits for.
+    /// The earliest thing this plan waits for; while it backs off after a failure, only the retry.
     var nextEvent: Instant? {
-        [resume, state?.nextRun, wakeAt, retryAt].compactMap { $0 }.min()
+        if let retryAt { return retryAt }
+        return [resume, state?.nextRun, wakeAt].compactMap { $0 }.min()
     }
 }
 
 extension JobRunner {
-    /// Reads every enabled job's schedule row under a freshly taken lease, creating or updating it
-    /// when the job is new or its schedule changed in the config.
-    func load(_ store: JobStore, _ lease: LeaseKeeper, now: Instant) -> [JobPlan] {
-        guard let fence = lease.fence else { return jobs.map { _ in JobPlan() } }
+    /// Reads every enabled job's schedule row under a freshly taken lease (or, with `keeping`, only
+    /// those that could not be read before), creating or updating it when the job is new or its
+    /// schedule changed in the config.
+    func load(_ store: JobStore, _ lease: LeaseKeeper, now: Instant, keeping: [JobPlan]? = nil) -> [JobPlan] {
+        let kept = keeping ?? jobs.map { _ in JobPlan() }
+        guard let fence = lease.fence else { return kept }
         let rows: [String: ScheduleState]
         do { rows = try store.schedules() } catch {
             log.error("jobs", "cannot read the job schedules: \(error); retrying")
-            return jobs.map { _ in JobPlan() }
+            return kept
         }
-        return jobs.map { scheduled in
+        return zip(jobs, kept).map { scheduled, kept in
             var plan = JobPlan()
+            guard !kept.loaded else { return kept }
             guard scheduled.enabled, lease.holds(at: now) else { return plan }
             do {
                 plan.state = try schedule(scheduled, row: rows[scheduled.job.name], store, fence, now: now)

@@ -101,8 +101,10 @@ public final class JobRunner: Sendable {
             }
             if pending.stopping { break }
             let now = clock.now()
-            if updateLease(lease, store, now: now) == .acquired || (lease.holds(at: now) && plans.contains { !$0.loaded }) {
+            if updateLease(lease, store, now: now) == .acquired {
                 plans = load(store, lease, now: now)
+            } else if lease.holds(at: now), zip(jobs, plans).contains(where: { $0.0.enabled && !$0.1.loaded }) {
+                plans = load(store, lease, now: now, keeping: plans)  // the rows that could not be read before
             }
             if lease.holds(at: now) {
                 if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, tasks) }
