@@ -26,22 +26,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/Benchmarks
 cd "$ROOT"
-
-QUICK=${QUICK:-0}
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
+load_settings
 if [[ $QUICK == 1 ]]; then
     PHASES=${PHASES:-load lateness sweep}
-    DURATION=${DURATION:-3s}
-    WARMUP=${WARMUP:-1s}
     LATENESS_SPREAD_S=${LATENESS_SPREAD_S:-20}
 fi
 PHASES=${PHASES:-load lateness sweep leak}
-DURATION=${DURATION:-10s}
-WARMUP=${WARMUP:-3s}
-WRK_THREADS=${WRK_THREADS:-2}
-GET_CONNS=${GET_CONNS:-16}
-POST_CONNS=${POST_CONNS:-8}
-THREADS=${THREADS:-4}
-SEED_TASKS=${SEED_TASKS:-1000}
 LATENESS_TASKS=${LATENESS_TASKS:-1000}
 LATENESS_SPREAD_S=${LATENESS_SPREAD_S:-60}
 LATENESS_LEAD_S=${LATENESS_LEAD_S:-5}
@@ -52,63 +44,10 @@ IDLE_DURATION=${IDLE_DURATION:-5s}
 LEAK_FIRST=${LEAK_FIRST:-10000}
 LEAK_TOTAL=${LEAK_TOTAL:-1000000}
 RESULTS=${RESULTS:-$BENCH/results/latest.txt}
-export POST_BODY=${POST_BODY:-'title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party&due=2027-01-01T09:00'}
-
-# shellcheck source=lib.sh
-. "$BENCH/lib.sh"
-# A result line: stdout and the results file.
-out() { printf '%s\n' "$*" | tee -a "$RESULT_TMP"; }
 
 GIVEN_BIN=${BIN:-}
 bench_init wrk
 RESULT_TMP=$TMP/results.txt
-HZ=$(getconf CLK_TCK)
-
-# ---- measuring -------------------------------------------------------------------------------
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }   # utime + stime
-rss_kb() { awk -v k="$2" '$1 == k ":" { print $2 }' "/proc/$1/status"; }       # VmRSS / VmHWM
-secs() { local d=$1; case $d in *ms) echo 1 ;; *m) echo $((${d%m} * 60)) ;; *s) echo "${d%s}" ;; *) echo "$d" ;; esac; }
-
-# wrk_summary FILE: wrk --latency output -> "rps=N p50_ms=N p99_ms=N non2xx=N sock_err=N requests=N"
-wrk_summary() {
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-            if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-            if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-            if (v ~ /m$/)  { sub(/m$/, "", v);  return v * 60000 }
-            return v + 0
-        }
-        /^ +50% / { p50 = ms($2) }
-        /^ +99% / { p99 = ms($2) }
-        / requests in / { reqs = $1 }
-        /Socket errors:/ { gsub(/,/, ""); serr = $4 + $6 + $8 + $10 }
-        /Non-2xx or 3xx responses:/ { non = $NF }
-        /^Requests\/sec:/ { rps = $2 }
-        END { printf "rps=%.0f p50_ms=%.3f p99_ms=%.3f non2xx=%d sock_err=%d requests=%d\n",
-                     rps, p50, p99, non + 0, serr + 0, reqs + 0 }' "$1"
-}
-field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<" $2"; }   # field NAME LINE
-
-# load_route LABEL CONNS PATH [LUA]: warm-up, then the measured wrk run; one result line.
-load_route() {
-    local label=$1 conns=$2 path=$3 lua=${4:-} dir=$TMP/load
-    local args=(-t"$WRK_THREADS" -c"$conns" --latency) bytes="" t0 t1 summary reqs cpu
-    [[ -n $lua ]] && args+=(-s "$lua")
-    [[ $label == GET:* ]] && bytes=" bytes=$(curl -s -o /dev/null -w '%{size_download}' "$BASE$path")"
-    timeout $(($(secs "$WARMUP") + 30)) wrk "${args[@]}" -d"$WARMUP" "$BASE$path" >/dev/null
-    t0=$(cpu_ticks "$WPID")
-    timeout $(($(secs "$DURATION") + 30)) wrk "${args[@]}" -d"$DURATION" "$BASE$path" >"$dir/wrk-${label//[:\/]/_}.txt"
-    t1=$(cpu_ticks "$WPID")
-    summary=$(wrk_summary "$dir/wrk-${label//[:\/]/_}.txt")
-    reqs=$(field requests "$summary")
-    cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
-    out "$label $summary cpu_us_per_req=$cpu$bytes"
-}
-
-pct() {  # pct P FILE: nearest-rank percentile of the sorted numbers in FILE
-    awk -v p="$1" '{ v[NR] = $1 } END { if (NR == 0) { print "NA"; exit } r = int(p * NR); if (r < p * NR) r++; if (r < 1) r = 1; print v[r] }' "$2"
-}
 
 # ---- phases ----------------------------------------------------------------------------------
 phase_load() {
@@ -117,14 +56,7 @@ phase_load() {
     log "load: worker + nginx, $SEED_TASKS tasks, wrk -t$WRK_THREADS, $DURATION per route after $WARMUP warm-up"
     start_worker "$dir"
     start_nginx "$dir"
-    seed_sql "$dir/tasks.db" "$SEED_TASKS"
-    sleep 1.5   # the job notices the insert (PRAGMA data_version, 250 ms) and completes the past-due tenth
-    local code
-    code=$(curl -s -o "$dir/list.html" -w '%{http_code}' "$BASE/tasks")
-    [[ $code == 200 ]] || die "GET /tasks answered $code"
-    [[ $(grep -o '<tr><td class="title">' "$dir/list.html" | wc -l) -eq 50 ]] || log "warning: GET /tasks does not list 50 rows"
-    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-raw "$POST_BODY" "$BASE/tasks")
-    [[ $code == 303 ]] || die "POST /tasks answered $code"
+    seed_and_check "$dir" "$dir/tasks.db"
     out "# load: uptime $(uptime | sed 's/^ *//')"
     load_route GET:/healthz "$GET_CONNS" /healthz
     load_route GET:/tasks "$GET_CONNS" /tasks
@@ -135,77 +67,33 @@ phase_load() {
 }
 
 phase_lateness() {
-    local dir=$TMP/lateness i e d t0 cfg created_at deadline
+    local dir=$TMP/lateness fields
     mkdir -p "$dir"
     log "lateness: $LATENESS_TASKS tasks due over ${LATENESS_SPREAD_S}s, POSTed ${LATENESS_LEAD_S}s ahead"
     start_worker "$dir"
     start_nginx "$dir"
     out "# lateness: uptime $(uptime | sed 's/^ *//')"
-    t0=$(($(date +%s) + LATENESS_LEAD_S))
-    cfg=$dir/posts.curl
-    : >"$cfg"
-    for ((i = 0; i < LATENESS_TASKS; i++)); do
-        e=$((t0 + i * LATENESS_SPREAD_S / LATENESS_TASKS))
-        TZ=UTC printf -v d '%(%Y-%m-%dT%H:%M:%S)T' "$e"
-        ((i == 0)) || echo next >>"$cfg"
-        printf 'url = "%s/tasks"\ndata-raw = "title=Lateness+check+%d&due=%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
-            "$BASE" "$((i + 1))" "$d" >>"$cfg"
-    done
-    curl -s -K "$cfg" >"$dir/codes.txt" || true
-    created_at=$EPOCHREALTIME
-    [[ $(grep -c '^303$' "$dir/codes.txt") == "$LATENESS_TASKS" ]] \
-        || die "only $(grep -c '^303$' "$dir/codes.txt") of $LATENESS_TASKS POSTs answered 303"
-    awk -v a="$created_at" -v t="$t0" 'BEGIN { exit !(a > t) }' \
-        && log "warning: creating the tasks took past the first due time; raise LATENESS_LEAD_S"
-    deadline=$((t0 + LATENESS_SPREAD_S + LATENESS_GRACE_S))
-    while (($(date +%s) < deadline)); do
+    post_due_tasks "$dir" "$LATENESS_TASKS" "$LATENESS_SPREAD_S" "$LATENESS_LEAD_S"
+    while (($(date +%s) < DUE_T0 + LATENESS_SPREAD_S + LATENESS_GRACE_S)); do
         kill -0 "$WPID" 2>/dev/null || die "worker exited"
         sleep 1
     done
-    sql "$dir/tasks.db" 'SELECT action_at - due_at FROM tasks WHERE completed = 1' | sort -g >"$dir/lateness.txt"
-    local n
-    n=$(wc -l <"$dir/lateness.txt")
-    out "lateness tasks=$LATENESS_TASKS spread_s=$LATENESS_SPREAD_S completed=$n p50_ms=$(pct 0.50 "$dir/lateness.txt") p99_ms=$(pct 0.99 "$dir/lateness.txt") max_ms=$(tail -n1 "$dir/lateness.txt") min_ms=$(head -n1 "$dir/lateness.txt")"
+    fields=$(lateness_fields "$dir" "$dir/tasks.db")
+    out "lateness tasks=$LATENESS_TASKS spread_s=$LATENESS_SPREAD_S $fields"
     stop_nginx
     stop_worker
+    local n
+    n=$(field completed "$fields")
     ((n == LATENESS_TASKS)) || log "warning: $((LATENESS_TASKS - n)) tasks not completed"
 }
 
-# wait_swept DB: polls every 50 ms until no task is pending; SWEPT_AT is then $EPOCHREALTIME.
-wait_swept() {
-    local i
-    for i in $(seq $((SWEEP_TIMEOUT_S * 20))); do
-        if [[ $(sql "$1" 'SELECT EXISTS (SELECT 1 FROM tasks WHERE completed = 0)' 2>/dev/null) == 0 ]]; then
-            SWEPT_AT=$EPOCHREALTIME
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
-
-# sweep_ms LOG: the milliseconds the worker logged for the runs that completed tasks.
-sweep_ms() {
-    grep -o 'completeDueTasks\] completed [0-9]* tasks in [0-9.]* ms' "$1" \
-        | awk '$3 > 0 { ms += $6 } END { printf "%s", ms + 0 }'
-}
-
 phase_sweep() {
-    local dir=$TMP/sweep now_ms t_start t_end wrk_pid sweep_s worker_ms during idle
+    local dir=$TMP/sweep t_start t_end wrk_pid sweep_s worker_ms during idle
     mkdir -p "$dir"
     log "sweep: creating the schema, then $SWEEP_TASKS due tasks while the worker is stopped"
     start_worker "$dir"     # creates and migrates the database
     stop_worker
-    now_ms=$(($(date +%s) * 1000))
-    local t0=$EPOCHREALTIME
-    sql "$dir/tasks.db" <<EOF
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $SWEEP_TASKS)
-INSERT INTO tasks (title, due_at, created_at)
-SELECT 'Sweep task ' || i || ': review <report> & "notes"', $now_ms - 3600000 - i, $now_ms - 86400000 FROM n;
-COMMIT;
-EOF
-    log "inserted $SWEEP_TASKS tasks in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+    insert_due_tasks "$dir/tasks.db" "$SWEEP_TASKS"
     : >"$dir/worker.log"
 
     # First on a copy with no HTTP load: how fast the job alone is.
@@ -294,20 +182,8 @@ phase_leak() {
 }
 
 # ---- run ---------------------------------------------------------------------------------------
-# COMMIT names the source of a BIN built elsewhere (e.g. from `git archive` of a commit).
-if [[ -n ${COMMIT:-} ]]; then
-    commit=$COMMIT
-elif [[ -n $GIVEN_BIN ]]; then
-    commit="unknown (BIN given; set COMMIT)"
-else
-    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-    [[ -n $(git -C "$ROOT" status --porcelain -- Sources Package.swift 2>/dev/null) ]] && commit="$commit (with uncommitted changes in Sources)"
-fi
 {
-    echo "# TaskFCGI benchmark, $(date -Is)"
-    echo "# machine: nproc=$(nproc) cpu=\"$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)\" kernel=$(uname -r) mem=$(awk '/^MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo)"
-    echo "# commit: $commit; $(swift --version 2>/dev/null | head -n1 || echo 'swift ?')"
-    echo "# binary: $BIN ($(date -r "$BIN" -Is))"
+    results_header "TaskFCGI benchmark" "$BIN"
     echo "# settings: PHASES=\"$PHASES\" QUICK=$QUICK DURATION=$DURATION WARMUP=$WARMUP WRK_THREADS=$WRK_THREADS GET_CONNS=$GET_CONNS POST_CONNS=$POST_CONNS threads=$THREADS SEED_TASKS=$SEED_TASKS"
     echo "# nginx: worker_processes 1, access_log off, no upstream keepalive; worker: unix socket, timeZone UTC, logLevel info"
 } | tee "$RESULT_TMP"
@@ -320,15 +196,6 @@ for phase in $PHASES; do
 done
 
 # The targets that need no peer (the peer comparisons are Benchmarks/compare.sh's).
-check() {  # check NAME VALUE OP LIMIT
-    local verdict
-    if [[ -z $2 || $2 == NA ]]; then verdict="n/a"
-    elif awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !(op == "<=" ? v <= l : v >= l) }'; then verdict=PASS
-    else verdict=MISS; fi
-    out "target $1: $2 $3 $4 $verdict"
-}
-r=$(cat "$RESULT_TMP")
-line() { grep -E "^$1" <<<"$r" | tail -n1 || true; }
 [[ " $PHASES " == *" load "* ]] && check peak_rss_mib "$(awk -v k="$(field peak_rss_kb "$(line 'rss ')")" 'BEGIN { printf "%.1f", k / 1024 }')" '<=' 32
 [[ " $PHASES " == *" lateness "* ]] && check lateness_p99_ms "$(field p99_ms "$(line 'lateness ')")" '<=' 50
 if [[ " $PHASES " == *" sweep "* ]]; then
@@ -338,7 +205,4 @@ if [[ " $PHASES " == *" sweep "* ]]; then
 fi
 [[ " $PHASES " == *" leak "* ]] && check leak_growth_pct "$(field growth_pct "$(line 'leak requests')")" '<=' 10
 
-mkdir -p "$(dirname "$RESULTS")"
-cp "$RESULT_TMP" "$RESULTS"
-cp "$RESULT_TMP" "$(dirname "$RESULTS")/run-$(date +%Y%m%d-%H%M%S).txt"
-log "results in ${RESULTS#"$ROOT"/}"
+save_results run
