@@ -2,7 +2,7 @@ import Testing
 @testable import TaskFCGIKit
 
 /// The request's path and query from whatever CGI variables a front end sends.
-@Suite struct RequestTargetTests {
+@Suite struct RequestVariablesTests {
     private typealias V = RequestVariables
 
     @Test(arguments: [
