@@ -35,10 +35,16 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     let context = fuzzEscaped(bytes)
     fuzzCheck(config.file == fuzzConfigFile, "file")
-    fuzzCheck(config.connectionString.hasPrefix("/") || config.connectionString.hasPrefix("file:"),
-              "relative connectionString \(config.connectionString) for \(context)")
-    fuzzCheck(config.connectionString != ":memory:" && !config.connectionString.contains("mode=memory"),
-              "in-memory database accepted for \(context)")
+    switch config.database {
+    case .sqlite(let location):
+        fuzzCheck(location == config.connectionString && !DatabaseLocation.isPostgres(location), "backend of \(location) for \(context)")
+        fuzzCheck(location.hasPrefix("/") || location.hasPrefix("file:"), "relative connectionString \(location) for \(context)")
+        fuzzCheck(location != ":memory:" && !location.contains("mode=memory"), "in-memory database accepted for \(context)")
+    case .postgres(let conninfo):
+        // A PostgreSQL string is kept as given; only its masked form is ever shown.
+        fuzzCheck(conninfo == config.connectionString && DatabaseLocation.isPostgres(conninfo), "backend of \(conninfo) for \(context)")
+        _ = config.database.displayed
+    }
     fuzzCheck(config.logPath == "-" || config.logPath.hasPrefix("/"), "relative logPath \(config.logPath) for \(context)")
     fuzzCheck((1...512).contains(config.threads), "threads \(config.threads) for \(context)")
     fuzzCheck((1024...(1 << 30)).contains(config.maxBodyBytes), "maxBodyBytes \(config.maxBodyBytes) for \(context)")
