@@ -43,6 +43,6 @@ final class TrustedPeers: Sendable {
         var address = peer
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-        log.warning("http", "refused a FastCGI connection from \(String(cString: text)): not in trustedProxies")
+        log.warning("http", "refused a FastCGI connection from \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)): not in trustedProxies")
     }
 }
