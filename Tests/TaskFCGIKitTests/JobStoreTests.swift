@@ -81,9 +81,11 @@ import Testing
         let db = try TwoWorkers(backend)
         let ttl = Interval.milliseconds(300)
         let lease = try #require(try take(db.a, "a", ttl: ttl, replacing: nil))
+        let stored = try #require(try db.a.currentLease())
+        usleep(20_000)  // a renewal later by a measurable amount must move the expiry on
         #expect(try db.a.renewLease(fence(lease, ttl: ttl), now: now))
         let renewed = try #require(try db.a.currentLease())
-        #expect(renewed.expiresAt > lease.expiresAt || renewed.expiresAt == lease.expiresAt)
+        #expect(renewed.expiresAt > stored.expiresAt, "\(renewed.expiresAt) vs \(stored.expiresAt)")
         #expect(try !db.a.renewLease(Fence(holder: "a", generation: 99, ttl: ttl), now: now))
         outlive(renewed)
         #expect(try !db.a.renewLease(fence(lease, ttl: ttl), now: now), "an expired lease must be taken anew, not renewed")

@@ -21,13 +21,13 @@ extension JobRunner {
             (run.outcome, run.error) = (.failed, "\(error)")
         }
         run.durationMicroseconds = monotonicMicroseconds() - begin
-        record(run, context, &plan, store, lease)
+        record(run, verb: job.verb, context, &plan, store, lease)
         settle(scheduled, run, &plan, tasks)
         published.withLock { $0.record(run) }
     }
 
     /// Writes the run's outcome (fenced) and says in the log how it went.
-    private func record(_ run: JobRun, _ context: JobContext, _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
+    private func record(_ run: JobRun, verb: String, _ context: JobContext, _ plan: inout JobPlan, _ store: JobStore, _ lease: LeaseKeeper) {
         let tag = "job:\(run.job)", took = Self.milliseconds(run.durationMicroseconds)
         metrics?.finished(run)
         var fields: [LogField] = [("job", .string(run.job)), ("affected", .int(Int64(run.affected))),
@@ -43,7 +43,6 @@ extension JobRunner {
             let pause = retryBackoff(failures: plan.failures + 1)
             log.error(tag, "failed after \(took) ms: \(run.error ?? "")\(slotText); retrying in \(pause)", fields: fields)
         case .ok, .running:
-            let verb = scheduledVerb(run.job)
             log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)", fields: fields)
         }
         guard let fence = lease.fence else { return }
@@ -53,10 +52,6 @@ extension JobRunner {
         } catch {
             log.warning(tag, "could not record the run in job_runs: \(error)")
         }
-    }
-
-    private func scheduledVerb(_ name: String) -> String {
-        jobs.first { $0.job.name == name }?.job.verb ?? "touched"
     }
 
     /// Plans what comes after the run: retries with backoff after a failure, else the next known work.
