@@ -50,8 +50,9 @@ extension IntegrationTests {
             #expect(waitUntil(10) { box.log.contains("holding the job lease") }, "\(stack.diagnostics)")
             let holder = try box.sql("SELECT holder FROM job_lease")
 
+            // The worker's job thread may be writing at that instant (a lease renewal): wait for it.
             let script = folder + "/hold.sql"
-            try "BEGIN EXCLUSIVE;\nINSERT INTO tasks (title, due_at, created_at) VALUES ('held', 0, 0);\n.shell sleep 10\nCOMMIT;\n"
+            try ".timeout 5000\nBEGIN EXCLUSIVE;\nINSERT INTO tasks (title, due_at, created_at) VALUES ('held', 0, 0);\n.shell sleep 10\nCOMMIT;\n"
                 .write(toFile: script, atomically: true, encoding: .utf8)
             let sqlite = try box.start("sqlite3-holder", try Tools.sqlite3(), [box.databasePath],
                                        stdin: FileHandle(forReadingAtPath: script))
