@@ -48,6 +48,14 @@ private func config(_ extra: String = "") -> String {
         #expect(!error.problem.contains("did you mean"))
     }
 
+    /// Found by the config fuzz target: a key starting with a combining mark merged with the
+    /// space before it, and a tab in a key reached the message raw.
+    @Test func unknownKeyWithCombiningMarksAndControlsIsQuotedAndEscaped() throws {
+        let error = try configError(config("\"\u{308}\u{308}\\t.on\": 1"))
+        #expect(error.key == #""\u{308}\u{308}\u{9}.on""#)
+        #expect(error.problem.contains("unknown key"))
+    }
+
     @Test func unknownNestedKeyIsNamedByDottedPath() throws {
         let error = try configError(config(#""jobs": { "completeDueTasks": { "intervl": "1m" } }"#))
         #expect(error.key == "jobs.completeDueTasks.intervl")

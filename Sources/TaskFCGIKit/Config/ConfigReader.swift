@@ -18,8 +18,28 @@ struct ConfigReader {
     }
 
     func keyPath(_ key: String) -> String {
-        let shown = key.isEmpty ? "\"\"" : key
+        let shown = Self.shown(key)
         return path.isEmpty ? shown : path + "." + shown
+    }
+
+    /// A key as an error message shows it: as written when it is plain printable ASCII, else
+    /// quoted with every other character escaped, so that a control character or a combining
+    /// mark can neither hide in the message nor merge with the text around it.
+    static func shown(_ key: String) -> String {
+        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy {
+            $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" && $0 != "."
+        }
+        if plain { return key }
+        var quoted = "\""
+        for scalar in key.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case " "..."~": quoted.unicodeScalars.append(scalar)
+            default: quoted += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            }
+        }
+        return quoted + "\""
     }
 
     func error(_ key: String, _ problem: String) -> ConfigError {
