@@ -77,14 +77,23 @@ public enum JobRegistry {
 public struct CompleteDueTasks: Job {
     public var name: String { "completeDueTasks" }
     public var verb: String { "completed" }
-    /// Rows per batch, so request threads wait at most one short batch for the write lock.
-    public let batchSize: Int
+    /// How batches are sized and spaced: by time (the worker), or a fixed number of rows
+    /// (`init(batchSize:)`, for tests that count batches).
+    public let pacer: BatchPacer
 
-    public init(batchSize: Int = 1000) { self.batchSize = batchSize }
+    public init(pacer: BatchPacer = BatchPacer()) { self.pacer = pacer }
+
+    /// Batches of exactly `batchSize` rows.
+    public init(batchSize: Int) {
+        pacer = BatchPacer(target: .max, rest: 0, first: batchSize, bounds: batchSize...batchSize)
+    }
 
     public func run(_ context: JobContext) throws -> Int {
         var total = 0
+        var pacer = self.pacer
         while !context.isStopping {
+            let asked = pacer.rows
+            let began = monotonicNanoseconds()
             // The `completed = 0` guard makes a repeated batch a no-op: an action date is written
             // once and never rewritten, whichever holder's batch gets there first.
             // RETURNING (SQLite ≥ 3.35, PostgreSQL) hands back the due dates for the lateness metric.
@@ -93,12 +102,12 @@ public struct CompleteDueTasks: Job {
                     UPDATE tasks SET completed = 1, action_at = ?1
                     WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
                     RETURNING due_at
-                    """, .int(context.startedAt.milliseconds), .int(Int64(batchSize))).compactMap { $0.first?.int }
+                    """, .int(context.startedAt.milliseconds), .int(Int64(asked))).compactMap { $0.first?.int }
             }
             context.completed(dues: dues)
-            let changed = dues.count
-            total += changed
-            if changed < batchSize { break }
+            total += dues.count
+            if dues.count < asked { break }
+            BatchPacer.pause(pacer.record(rows: dues.count, nanoseconds: monotonicNanoseconds() - began))
         }
         return total
     }
