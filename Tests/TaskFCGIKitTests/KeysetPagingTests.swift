@@ -93,7 +93,7 @@ import Testing
 
     #if PostgreSQL
     /// On PostgreSQL, with enough rows that the planner weighs its choices (20,000, analyzed), every
-    /// keyset statement is an index scan whose condition holds the cursor, with no sort.
+    /// keyset statement is an index scan with no sort, and a cursor is part of the index condition.
     @Test func postgresKeysetStatementsSearchAnIndex() throws {
         guard Backend.all.contains(.postgres) else { return }
         let temp = try TempStore(.postgres)
@@ -110,8 +110,12 @@ import Testing
                 .compactMap { $0.first?.text }.joined(separator: "\n")
             #expect(plan.contains("Index Scan"), "\(shape): \(plan)")
             #expect(!plan.contains("Sort") && !plan.contains("Seq Scan"), "\(shape): \(plan)")
-            // The cursor is part of the index search, not a filter over the rows it reads.
-            if shape.hasCursor { #expect(plan.contains("Index Cond") && plan.contains("ROW(due_at, id)") && !plan.contains("Filter"), "\(shape): \(plan)") }
+            // Without a cursor the planner may read either index for a filtered page (here 2/3 of
+            // the rows are pending, so `tasks_by_due` with a filter is as cheap); with one, the cursor
+            // must be part of the index search, not a filter over the rows it reads.
+            guard shape.hasCursor else { continue }
+            #expect(plan.contains(shape.filtered ? "using tasks_by_state_due" : "using tasks_by_due") && !plan.contains("Filter"), "\(shape): \(plan)")
+            #expect(plan.contains("Index Cond") && plan.contains(shape.filtered ? "ROW(completed, due_at, id)" : "ROW(due_at, id)"), "\(shape): \(plan)")
         }
     }
     #endif

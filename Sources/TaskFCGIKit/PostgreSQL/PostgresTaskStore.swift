@@ -12,11 +12,16 @@ public final class PostgresTaskStore: TaskStore {
 
     /// Keyset pages by shape (see `KeysetShape` for the values). PostgreSQL's B-tree searches a row
     /// comparison `(due_at, id) > (?, ?)` as one bound on both columns, so it lands on the cursor.
-    /// (Internal for the plan tests.)
+    /// A filtered page compares `(completed, due_at, id)`, the state index's columns: otherwise the
+    /// planner may walk `tasks_by_due` and filter by state, cheap while most rows match, not when
+    /// few do. (Internal for the plan tests.)
     static let keyset: [KeysetShape: String] = Dictionary(uniqueKeysWithValues: KeysetShape.all.map { shape in
         let (after, order) = shape.forward ? (">", "") : ("<", " DESC")
-        var conditions = shape.hasCursor ? ["(due_at, id) \(after) (?1, ?2)"] : []
+        var conditions: [String] = []
         if shape.filtered { conditions.append(shape.hasCursor ? "completed = ?4" : "completed = ?2") }
+        if shape.hasCursor {
+            conditions.append(shape.filtered ? "(completed, due_at, id) \(after) (?4, ?1, ?2)" : "(due_at, id) \(after) (?1, ?2)")
+        }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return (shape, "SELECT \(columns) FROM tasks\(filter) ORDER BY due_at\(order), id\(order) LIMIT ?\(shape.hasCursor ? 3 : 1)")
     })
