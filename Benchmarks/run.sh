@@ -21,7 +21,7 @@
 #   QUICK=1 PHASES="load lateness sweep leak" SKIP_BUILD=1 BIN=path COMMIT=label KEEP_TMP=1
 #   DURATION=10s WARMUP=3s WRK_THREADS=2 GET_CONNS=16 POST_CONNS=8 SEED_TASKS=1000
 #   LATENESS_TASKS=1000 LATENESS_SPREAD_S=60 LATENESS_LEAD_S=5 LATENESS_GRACE_S=5
-#   SWEEP_TASKS=1000000 SWEEP_TIMEOUT_S=120 IDLE_DURATION=5s PAGES_TASKS=1000000 PAGES_REQUESTS=500
+#   SWEEP_TASKS=1000000 SWEEP_TIMEOUT_S=120 IDLE_DURATION=5s PAGES_TASKS=1000000 PAGES_REQUESTS=2000
 #   LEAK_FIRST=10000 LEAK_TOTAL=1000000 RESULTS=Benchmarks/results/latest.txt
 set -euo pipefail
 
@@ -34,7 +34,7 @@ load_settings
 if [[ $QUICK == 1 ]]; then
     PHASES=${PHASES:-load lateness sweep pages}
     LATENESS_SPREAD_S=${LATENESS_SPREAD_S:-20}
-    PAGES_REQUESTS=${PAGES_REQUESTS:-200}
+    PAGES_REQUESTS=${PAGES_REQUESTS:-1000}
 fi
 PHASES=${PHASES:-load lateness sweep pages leak}
 LATENESS_TASKS=${LATENESS_TASKS:-1000}
@@ -45,7 +45,7 @@ SWEEP_TASKS=${SWEEP_TASKS:-1000000}
 SWEEP_TIMEOUT_S=${SWEEP_TIMEOUT_S:-120}
 IDLE_DURATION=${IDLE_DURATION:-5s}
 PAGES_TASKS=${PAGES_TASKS:-1000000}
-PAGES_REQUESTS=${PAGES_REQUESTS:-500}
+PAGES_REQUESTS=${PAGES_REQUESTS:-2000}
 LEAK_FIRST=${LEAK_FIRST:-10000}
 LEAK_TOTAL=${LEAK_TOTAL:-1000000}
 RESULTS=${RESULTS:-$BENCH/results/latest.txt}
@@ -147,19 +147,19 @@ page_href() {
     grep -o "<a href=\"[^\"]*\">$2</a>" "$1" | head -n1 | sed -e 's/^<a href="//' -e 's/">.*//' -e 's/&amp;/\&/g'
 }
 
-# time_page NAME PATH: PAGES_REQUESTS sequential GETs of PATH (one curl process, keep-alive to
-# nginx): client-side p50/p99 and the worker's CPU per request; one result line.
+# time_page NAME PATH [N]: N (PAGES_REQUESTS) sequential GETs of PATH (one curl process,
+# keep-alive to nginx): client-side p50/p99 and the worker's CPU per request; one result line.
 time_page() {
-    local name=$1 path=$2 file=$TMP/pages/times-$1.txt urls=() t0 t1 i rows
+    local name=$1 path=$2 n=${3:-$PAGES_REQUESTS} file=$TMP/pages/times-$1.txt urls=() t0 t1 i rows
     curl -s -o "$TMP/pages/page-$name.html" "$BASE$path"
     rows=$(grep -o '<tr><td class="title">' "$TMP/pages/page-$name.html" | wc -l)
-    for ((i = 0; i < PAGES_REQUESTS; i++)); do urls+=("$BASE$path"); done
+    for ((i = 0; i < n; i++)); do urls+=(-o /dev/null "$BASE$path"); done   # -o is per URL
     t0=$(cpu_ticks "$WPID")
-    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$file.raw"
+    curl -s -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$file.raw"
     t1=$(cpu_ticks "$WPID")
     awk '$1 != 200 { bad++ } END { exit bad > 0 }' "$file.raw" || die "GET $path: not every answer was 200"
     awk '{ print $2 * 1000 }' "$file.raw" | sort -g >"$file"
-    out "pages $name rows=$rows p50_ms=$(pct 0.50 "$file") p99_ms=$(pct 0.99 "$file") cpu_us_per_req=$(us_per $((t1 - t0)) "$PAGES_REQUESTS") path=$path"
+    out "pages $name rows=$rows p50_ms=$(pct 0.50 "$file") p99_ms=$(pct 0.99 "$file") cpu_us_per_req=$(us_per $((t1 - t0)) "$n") requests=$n path=$path"
 }
 
 # middle_cursor DB STATUS: the sort key (<due>.<id>) of the row just before the middle of the
@@ -211,8 +211,9 @@ EOF
         [[ -n $link ]] || die "no Previous link on the last page"
         time_page "$status-before-last" "$link"
     done
-    # What an old ?page=N link to the last page costs: OFFSET walks every row before it.
-    time_page all-last-by-number "/tasks?page=$(((PAGES_TASKS + 49) / 50))"
+    # What an old ?page=N link to the last page costs: OFFSET walks every row before it (so
+    # fewer requests: each takes tens of milliseconds).
+    time_page all-last-by-number "/tasks?page=$(((PAGES_TASKS + 49) / 50))" $((PAGES_REQUESTS / 20))
     local first
     first=$(field p50_ms "$(line 'pages all-first ')")
     out "pages all_last_over_first=$(ratio "$(field p50_ms "$(line 'pages all-last ')")" "$first") pending_last_over_first=$(ratio "$(field p50_ms "$(line 'pages pending-last ')")" "$(field p50_ms "$(line 'pages pending-first ')")") all_middle_over_first=$(ratio "$(field p50_ms "$(line 'pages all-middle ')")" "$first") offset_last_over_first=$(ratio "$(field p50_ms "$(line 'pages all-last-by-number ')")" "$first")"
