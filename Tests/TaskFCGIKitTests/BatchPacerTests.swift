@@ -26,6 +26,13 @@ import Testing
         #expect(pacer.rows == 10)
     }
 
+    @Test func eachBackendGetsItsPacing() {
+        let sqlite = CompleteDueTasks(for: .sqlite("/tmp/tasks.db")).pacer
+        #expect(sqlite.target == 5_000_000 && sqlite.bounds == 100...10_000 && sqlite.rest == 0)
+        let postgres = CompleteDueTasks(for: .postgres("host=db")).pacer
+        #expect(postgres.bounds == 1000...1000 && postgres.rows == 1000 && postgres.rest == 0)
+    }
+
     /// The worker's own pacing, on both backends: every due task completed once, whatever the batches.
     @Test(arguments: Backend.all) func theTimedSweepCompletesEveryDueTask(_ backend: Backend) throws {
         let temp = try TempStore(backend)
