@@ -12,6 +12,8 @@
 #   lateness  1,000 tasks POSTed ahead, due over 60 s (to the second): action_at - due_at
 #   sweep     1,000,000 due tasks inserted while the worker is stopped; start it: time until
 #             all are completed, and GET /tasks p99 during the sweep vs idle afterwards
+#   pages     1,000,000 tasks: the first, middle and last list page (all, and pending only),
+#             reached through the pager's cursor links, vs an old ?page=N offset link
 #   leak      RSS after 10,000 requests vs after 1,000,000 (a mix of GET routes)
 #
 # Result lines go to stdout and to Benchmarks/results/latest.txt (plus a dated copy);
@@ -19,7 +21,7 @@
 #   QUICK=1 PHASES="load lateness sweep leak" SKIP_BUILD=1 BIN=path COMMIT=label KEEP_TMP=1
 #   DURATION=10s WARMUP=3s WRK_THREADS=2 GET_CONNS=16 POST_CONNS=8 SEED_TASKS=1000
 #   LATENESS_TASKS=1000 LATENESS_SPREAD_S=60 LATENESS_LEAD_S=5 LATENESS_GRACE_S=5
-#   SWEEP_TASKS=1000000 SWEEP_TIMEOUT_S=120 IDLE_DURATION=5s
+#   SWEEP_TASKS=1000000 SWEEP_TIMEOUT_S=120 IDLE_DURATION=5s PAGES_TASKS=1000000 PAGES_REQUESTS=2000
 #   LEAK_FIRST=10000 LEAK_TOTAL=1000000 RESULTS=Benchmarks/results/latest.txt
 set -euo pipefail
 
@@ -30,10 +32,11 @@ cd "$ROOT"
 . "$BENCH/lib.sh"
 load_settings
 if [[ $QUICK == 1 ]]; then
-    PHASES=${PHASES:-load lateness sweep}
+    PHASES=${PHASES:-load lateness sweep pages}
     LATENESS_SPREAD_S=${LATENESS_SPREAD_S:-20}
+    PAGES_REQUESTS=${PAGES_REQUESTS:-1000}
 fi
-PHASES=${PHASES:-load lateness sweep leak}
+PHASES=${PHASES:-load lateness sweep pages leak}
 LATENESS_TASKS=${LATENESS_TASKS:-1000}
 LATENESS_SPREAD_S=${LATENESS_SPREAD_S:-60}
 LATENESS_LEAD_S=${LATENESS_LEAD_S:-5}
@@ -41,6 +44,8 @@ LATENESS_GRACE_S=${LATENESS_GRACE_S:-5}
 SWEEP_TASKS=${SWEEP_TASKS:-1000000}
 SWEEP_TIMEOUT_S=${SWEEP_TIMEOUT_S:-120}
 IDLE_DURATION=${IDLE_DURATION:-5s}
+PAGES_TASKS=${PAGES_TASKS:-1000000}
+PAGES_REQUESTS=${PAGES_REQUESTS:-2000}
 LEAK_FIRST=${LEAK_FIRST:-10000}
 LEAK_TOTAL=${LEAK_TOTAL:-1000000}
 RESULTS=${RESULTS:-$BENCH/results/latest.txt}
@@ -137,6 +142,85 @@ phase_sweep() {
     stop_worker
 }
 
+# page_href FILE LABEL: the address of the list page's pager link labelled LABEL ("Next →").
+page_href() {
+    grep -o "<a href=\"[^\"]*\">$2</a>" "$1" | head -n1 | sed -e 's/^<a href="//' -e 's/">.*//' -e 's/&amp;/\&/g'
+}
+
+# time_page NAME PATH [N]: N (PAGES_REQUESTS) sequential GETs of PATH (one curl process,
+# keep-alive to nginx): client-side p50/p99 and the worker's CPU per request; one result line.
+time_page() {
+    local name=$1 path=$2 n=${3:-$PAGES_REQUESTS} file=$TMP/pages/times-$1.txt urls=() t0 t1 i rows
+    curl -s -o "$TMP/pages/page-$name.html" "$BASE$path"
+    rows=$(grep -o '<tr><td class="title">' "$TMP/pages/page-$name.html" | wc -l)
+    for ((i = 0; i < n; i++)); do urls+=(-o /dev/null "$BASE$path"); done   # -o is per URL
+    t0=$(cpu_ticks "$WPID")
+    curl -s -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$file.raw"
+    t1=$(cpu_ticks "$WPID")
+    awk '$1 != 200 { bad++ } END { exit bad > 0 }' "$file.raw" || die "GET $path: not every answer was 200"
+    awk '{ print $2 * 1000 }' "$file.raw" | sort -g >"$file"
+    out "pages $name rows=$rows p50_ms=$(pct 0.50 "$file") p99_ms=$(pct 0.99 "$file") cpu_us_per_req=$(us_per $((t1 - t0)) "$n") requests=$n path=$path"
+}
+
+# middle_cursor DB STATUS: the sort key (<due>.<id>) of the row just before the middle of the
+# list, which the Next link of the page before the middle carries.
+middle_cursor() {
+    local where="" n
+    [[ $2 == pending ]] && where="WHERE completed = 0"
+    n=$(sql "$1" "SELECT sum(n) FROM task_counts $where")
+    sql "$1" "SELECT due_at || '.' || id FROM tasks $where ORDER BY due_at, id LIMIT 1 OFFSET $((n / 2 - 1))"
+}
+
+# ratio A B: A / B to two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+phase_pages() {
+    local dir=$TMP/pages now_ms=$(($(date +%s) * 1000)) t0 status link
+    mkdir -p "$dir"
+    log "pages: $PAGES_TASKS tasks (a quarter completed); list pages by cursor, $PAGES_REQUESTS GETs each"
+    start_worker "$dir"     # creates and migrates the database
+    stop_worker
+    t0=$EPOCHREALTIME
+    # Due a day and more ahead (the job has nothing to do meanwhile), one a second; every 4th
+    # already completed, for the pending filter.
+    sql "$dir/tasks.db" <<EOF
+BEGIN;
+$(series_cte "$dir/tasks.db" "$PAGES_TASKS")
+INSERT INTO tasks (title, due_at, completed, action_at, created_at)
+SELECT 'Page task ' || i || ': review <report> & "notes"', $now_ms + 86400000 + i * 1000,
+       CASE WHEN i % 4 = 0 THEN 1 ELSE 0 END, CASE WHEN i % 4 = 0 THEN $now_ms ELSE NULL END, $now_ms
+FROM n;
+COMMIT;
+EOF
+    log "inserted $PAGES_TASKS tasks in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+    start_worker "$dir"
+    start_nginx "$dir"
+    out "# pages: uptime $(uptime | sed 's/^ *//')"
+    for status in all pending; do
+        time_page "$status-first" "/tasks?status=$status"
+        # The middle: where a reader paging on arrives after half the list (the cursor read with
+        # sqlite3 rather than by following 10,000 Next links), then that page's own Next link.
+        time_page "$status-middle" "/tasks?status=$status&after=$(middle_cursor "$dir/tasks.db" "$status")"
+        link=$(page_href "$dir/page-$status-middle.html" 'Next →')
+        [[ -n $link ]] || die "no Next link on the middle page"
+        time_page "$status-middle-next" "$link"
+        link=$(page_href "$dir/page-$status-first.html" 'Last »')
+        [[ -n $link ]] || die "no Last link on the first page"
+        time_page "$status-last" "$link"
+        link=$(page_href "$dir/page-$status-last.html" '← Previous')
+        [[ -n $link ]] || die "no Previous link on the last page"
+        time_page "$status-before-last" "$link"
+    done
+    # What an old ?page=N link to the last page costs: OFFSET walks every row before it (so
+    # fewer requests: each takes tens of milliseconds).
+    time_page all-last-by-number "/tasks?page=$(((PAGES_TASKS + 49) / 50))" $((PAGES_REQUESTS / 20))
+    local first
+    first=$(field p50_ms "$(line 'pages all-first ')")
+    out "pages all_last_over_first=$(ratio "$(field p50_ms "$(line 'pages all-last ')")" "$first") pending_last_over_first=$(ratio "$(field p50_ms "$(line 'pages pending-last ')")" "$(field p50_ms "$(line 'pages pending-first ')")") all_middle_over_first=$(ratio "$(field p50_ms "$(line 'pages all-middle ')")" "$first") offset_last_over_first=$(ratio "$(field p50_ms "$(line 'pages all-last-by-number ')")" "$first")"
+    stop_nginx
+    stop_worker
+}
+
 phase_leak() {
     local dir=$TMP/leak total rss10k chunk summary n rate trend=""
     mkdir -p "$dir"
@@ -190,8 +274,8 @@ phase_leak() {
 
 for phase in $PHASES; do
     case $phase in
-        load|lateness|sweep|leak) "phase_$phase" ;;
-        *) die "unknown phase '$phase' (load lateness sweep leak)" ;;
+        load|lateness|sweep|pages|leak) "phase_$phase" ;;
+        *) die "unknown phase '$phase' (load lateness sweep pages leak)" ;;
     esac
 done
 
@@ -202,6 +286,10 @@ if [[ " $PHASES " == *" sweep "* ]]; then
     check sweep_seconds "$(field seconds "$(line 'sweep tasks=')")" '<=' 5
     check sweep_quiet_seconds "$(field seconds "$(line 'sweep quiet ')")" '<=' 5
     check sweep_p99_during_over_idle "$(field p99_during_over_idle "$(line 'sweep p99')")" '<=' 2
+fi
+if [[ " $PHASES " == *" pages "* ]]; then
+    check pages_last_over_first "$(field all_last_over_first "$(line 'pages all_last')")" '<=' 2
+    check pages_pending_last_over_first "$(field pending_last_over_first "$(line 'pages all_last')")" '<=' 2
 fi
 [[ " $PHASES " == *" leak "* ]] && check leak_growth_pct "$(field growth_pct "$(line 'leak requests')")" '<=' 10
 

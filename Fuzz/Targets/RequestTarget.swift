@@ -1,5 +1,5 @@
 // Fuzz target "request" (cheap extras): `Request.form()`, `Request.queryParameters()`,
-// `CrossOrigin.refusal` and `CrossOrigin.sameOrigin`.
+// `TaskCursor`, `CrossOrigin.refusal` and `CrossOrigin.sameOrigin`.
 //
 // Input: newline-separated fields `method`, `content-type`, `origin`, `host`, `server port`,
 // `sec-fetch-site`, then the body (the rest, newlines included; also used as the query string).
@@ -10,7 +10,8 @@
 //   HTTP's optional white space, which is only space and tab, and compared ASCII-case-insensitively);
 // - `refusal` follows its documented rules (safe methods pass, `Sec-Fetch-Site` decides when
 //   present, then `Origin` versus `Host`);
-// - an origin built from an ASCII host itself (`http://` + host) is always the same origin.
+// - an origin built from an ASCII host itself (`http://` + host) is always the same origin;
+// - a body that parses as a list cursor parses back from the cursor's own text.
 
 @_cdecl("fuzz_request")
 public func fuzzRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -51,6 +52,11 @@ public func fuzzRequest(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         fuzzFail("form() threw \(type(of: error)) \(error) for \(context)")
     }
     do { _ = try request.queryParameters() } catch is HTTPError {} catch { fuzzFail("queryParameters() threw \(error)") }
+
+    // A list cursor (`after=`/`before=`) parses back from what it writes.
+    if let cursor = TaskCursor(String(decoding: body, as: UTF8.self)) {
+        fuzzCheck(TaskCursor(cursor.description) == cursor, "cursor \(cursor) does not parse back for \(context)")
+    }
 
     // refusal
     let refusal = CrossOrigin.refusal(request)

@@ -139,10 +139,39 @@ import Testing
         #expect(first.status == 200)
         let page = try Self.object(first)
         #expect((page["tasks"] as? [Any])?.count == 50 && page["pages"] as? Int == 2 && page["total"] as? Int == 55)
-        #expect(first.header("Link") == #"</api/tasks?page=1>; rel="first", </api/tasks?page=2>; rel="next", </api/tasks?page=2>; rel="last""#)
-        let second = try Self.object(fixture.get("/api/tasks?status=pending&page=2"))
-        #expect((second["tasks"] as? [Any])?.count == 5)
+        #expect(page["page"] as? Int == 1)
+        let row50 = try #require(try fixture.store.list(.all, limit: 1, offset: 49).first)
+        let after = "after=\(row50.due.milliseconds).\(row50.id)"
+        #expect(first.header("Link") == #"</api/tasks?page=1>; rel="first", </api/tasks?"# + after + #">; rel="next", </api/tasks?page=last>; rel="last""#)
+        // The next link's page: the last five, found by the cursor (so no page number).
+        let next = fixture.get("/api/tasks?" + after)
+        let second = try Self.object(next)
+        #expect((second["tasks"] as? [[String: Any]])?.map { $0["title"] as? String } == (50..<55).map { "T\($0)" })
+        #expect(second["page"] == nil && second["pages"] as? Int == 2 && second["total"] as? Int == 55)
+        let row51 = try #require(try fixture.store.list(.all, limit: 1, offset: 50).first)
+        #expect(next.header("Link") == #"</api/tasks?page=1>; rel="first", </api/tasks?before=\#(row51.due.milliseconds).\#(row51.id)>; rel="prev", </api/tasks?page=last>; rel="last""#)
+        // Old page numbers still work, and the status filter stays in the links.
+        let old = fixture.get("/api/tasks?status=pending&page=2")
+        #expect((try Self.object(old)["tasks"] as? [Any])?.count == 5)
+        #expect(old.header("Link")?.contains("</api/tasks?status=pending&before=\(row51.due.milliseconds).\(row51.id)>; rel=\"prev\"") == true)
+        let last = try Self.object(fixture.get("/api/tasks?page=last"))
+        #expect(last["page"] as? Int == 2 && (last["tasks"] as? [Any])?.count == 5)
         #expect((try Self.object(fixture.get("/api/tasks?status=completed"))["tasks"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("a malformed cursor is a 400 problem, two page starts a 422 naming both")
+    func cursorErrors() throws {
+        let fixture = try UnitWebFixture()
+        for query in ["after=", "after=x", "before=1.2.3", "after=-1", "before=1.2%0A", "after=1234567890123456789.0"] {
+            let response = fixture.get("/api/tasks?" + query)
+            #expect(response.status == 400 && response.header("Content-Type") == "application/problem+json", "\(query)")
+            #expect(Self.body(response).contains("cursor must be a due time in Unix milliseconds"), "\(query)")
+        }
+        let both = fixture.get("/api/tasks?page=1&after=1.2")
+        #expect(both.status == 422)
+        #expect(try Self.fieldErrors(both) == ["page": "Give only one of page, after and before.", "after": "Give only one of page, after and before."])
+        #expect(fixture.get("/api/tasks?page=last").status == 200)
+        #expect(fixture.get("/api/tasks?page=Last").status == 400)
     }
 
     @Test("/api/openapi.json is JSON naming every path the router answers")

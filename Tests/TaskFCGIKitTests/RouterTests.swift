@@ -278,22 +278,83 @@ final class UnitWebFixture {
         let first = Web.body(web.get("/tasks"))
         #expect(first.contains("Page 1 of 3 · 120 tasks"))
         #expect(Web.listTitles(first) == Array(expected[0..<50]))
-        #expect(!first.contains("← Previous"))
-        #expect(first.contains(#"<a href="/tasks?status=all&amp;page=2">Next →</a>"#))
+        #expect(!first.contains("← Previous") && !first.contains("« First"))
+        // Next carries the last row's sort key: its due date (Unix ms) and id.
+        let row50 = try #require(try web.store.list(.all, limit: 1, offset: 49).first)
+        let next = "/tasks?status=all&amp;after=\(row50.due.milliseconds).\(row50.id)"
+        #expect(first.contains(#"<a href=""# + next + #"">Next →</a>"#))
+        #expect(first.contains(#"<a href="/tasks?status=all&amp;page=last">Last »</a>"#))
 
-        let response = web.get("/tasks?page=2")
+        let response = web.get(Self.unescaped(next))
         #expect(response.status == 200)
         let second = Web.body(response)
-        #expect(second.contains("Page 2 of 3 · 120 tasks"))
+        #expect(second.contains("120 tasks") && !second.contains("Page 2"), "a cursor page does not count the rows before it")
         #expect(Web.listTitles(second) == Array(expected[50..<100]))
-        #expect(second.contains(#"<a href="/tasks?status=all&amp;page=1">← Previous</a>"#))
-        #expect(second.contains(#"<a href="/tasks?status=all&amp;page=3">Next →</a>"#))
-
-        let third = Web.body(web.get("/tasks?status=pending&page=3"))
-        #expect(third.contains("Page 3 of 3 · 120 tasks"))
+        #expect(second.contains(#"<a href="/tasks?status=all&amp;page=1">« First</a>"#))
+        let back = try #require(Self.link(second, "← Previous"))
+        #expect(Web.listTitles(Web.body(web.get(back))) == Array(expected[0..<50]))
+        let third = Web.body(web.get(try #require(Self.link(second, "Next →"))))
         #expect(Web.listTitles(third) == Array(expected[100..<120]))
-        #expect(third.contains(#"<a href="/tasks?status=pending&amp;page=2">← Previous</a>"#))
-        #expect(!third.contains("Next →"))
+        #expect(!third.contains("Next →") && !third.contains("Last »"))
+
+        // Old page-number links keep working, and link on by cursor.
+        let old = Web.body(web.get("/tasks?status=pending&page=3"))
+        #expect(old.contains("Page 3 of 3 · 120 tasks"))
+        #expect(Web.listTitles(old) == Array(expected[100..<120]))
+        #expect(Web.listTitles(Web.body(web.get(try #require(Self.link(old, "← Previous"))))) == Array(expected[50..<100]))
+        #expect(!old.contains("Next →"))
+
+        // The last page is aligned with the numbered ones, so paging back meets them.
+        let last = Web.body(web.get("/tasks?page=last"))
+        #expect(last.contains("Page 3 of 3 · 120 tasks"))
+        #expect(Web.listTitles(last) == Array(expected[100..<120]))
+        let beforeLast = Web.body(web.get(try #require(Self.link(last, "← Previous"))))
+        #expect(Web.listTitles(beforeLast) == Array(expected[50..<100]))
+        let start = Web.body(web.get(try #require(Self.link(beforeLast, "← Previous"))))
+        #expect(start.contains("Page 1 of 3") && Web.listTitles(start) == Array(expected[0..<50]))
+    }
+
+    /// The address of the pager link labelled `label`, unescaped.
+    static func link(_ html: String, _ label: String) -> String? {
+        guard let end = html.range(of: "\">" + label + "</a>") else { return nil }
+        guard let start = html[..<end.lowerBound].range(of: "<a href=\"", options: .backwards) else { return nil }
+        return unescaped(String(html[start.upperBound..<end.lowerBound]))
+    }
+
+    static func unescaped(_ href: String) -> String { href.replacingOccurrences(of: "&amp;", with: "&") }
+
+    @Test func aPageBeforeTheStartIsTheFirstPageInFull() throws {
+        let web = try Web()
+        var tasks: [TaskItem] = []
+        for index in 0..<60 { tasks.append(try web.task("T\(index)", due: web.clock.now().adding(.minutes(Int64(index) + 1)))) }
+        // Before the 10th row there are only 9: the page shown is page 1, with 50 rows.
+        let page = Web.body(web.get("/tasks?before=\(tasks[9].due.milliseconds).\(tasks[9].id)"))
+        #expect(page.contains("Page 1 of 2 · 60 tasks"))
+        #expect(Web.listTitles(page).count == 50 && !page.contains("← Previous"))
+        // After the last row: an empty page that links back.
+        let past = web.get("/tasks?after=\(tasks[59].due.milliseconds).\(tasks[59].id)")
+        #expect(past.status == 200 && Web.body(past).contains("← Previous") && !Web.body(past).contains("Next →"))
+    }
+
+    static let cursorMessage = "cursor must be a due time in Unix milliseconds and a task number joined by a dot"
+    static let twoStarts = "Give only one of page, after and before."
+
+    @Test(arguments: [
+        ("after=abc", cursorMessage), ("after=1", cursorMessage), ("after=1.", cursorMessage), ("after=1.2.3", cursorMessage),
+        ("before=1.2%0A", cursorMessage), ("before=%2B1.2", cursorMessage), ("after=1234567890123456789.1", cursorMessage),
+        ("before=%EF%BC%91.2", cursorMessage),
+        ("page=2&after=1.2", twoStarts), ("after=1.2&before=3.4", twoStarts), ("page=last&before=1.2", twoStarts),
+    ])
+    func malformedOrConflictingStartIs400(query: String, message: String) throws {
+        let web = try Web()
+        let response = web.get("/tasks?" + query)
+        #expect(response.status == 400)
+        #expect(Web.body(response).contains(message))
+    }
+
+    @Test func blankCursorsAreIgnoredAsBlankPagesAre() throws {
+        let web = try Web()
+        #expect(web.get("/tasks?status=&page=&after=&before=").status == 200)
     }
 
     @Test(arguments: ["abc", "0", "-1", "+2", "1.5", "99999999999999999999", "%20"])

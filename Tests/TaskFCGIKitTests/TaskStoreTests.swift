@@ -88,15 +88,8 @@ import Testing
 
     // MARK: lists and counts
 
-    /// Five tasks: due at 30, 10, 20, 20 (later id) and 5 minutes; the ones due at 5 and 10 completed.
     private func seed(_ temp: TempStore) throws -> [String: Int64] {
-        let store = temp.store
-        var ids: [String: Int64] = [:]
-        for (title, minutes) in [("d30", Int64(30)), ("d10", 10), ("d20a", 20), ("d20b", 20), ("d05", 5)] {
-            ids[title] = try store.create(title: title, due: at(minutes: minutes), now: t0).id
-        }
-        #expect(try temp.completeDue(now: at(minutes: 10), batchSize: 100) == 2)
-        return ids
+        try seedFiveTasks(temp, at: t0).mapValues(\.id)
     }
 
     @Test(arguments: Backend.all) func listFiltersOrderedByDueThenID(_ backend: Backend) throws {

@@ -169,6 +169,17 @@ final class TempStore {
     deinit { if let folder { removeFolder(folder) } }
 }
 
+/// Five tasks, for the list tests: due at 30, 10, 20, 20 (later id) and 5 minutes after `t0`; those
+/// due at 5 and 10 completed. By title.
+func seedFiveTasks(_ temp: TempStore, at t0: Instant) throws -> [String: TaskItem] {
+    var tasks: [String: TaskItem] = [:]
+    for (title, minutes) in [("d30", Int64(30)), ("d10", 10), ("d20a", 20), ("d20b", 20), ("d05", 5)] {
+        tasks[title] = try temp.store.create(title: title, due: t0.adding(.minutes(minutes)), now: t0)
+    }
+    #expect(try temp.completeDue(now: t0.adding(.minutes(10)), batchSize: 100) == 2)
+    return tasks
+}
+
 /// A test's own precondition failed.
 struct HarnessFailure: Error, CustomStringConvertible {
     let description: String

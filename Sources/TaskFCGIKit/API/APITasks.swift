@@ -15,7 +15,7 @@ enum APITasks {
         return json.object
     }
 
-    /// `GET /api/tasks`: one page, filtered by `status`, with `Link` headers.
+    /// `GET /api/tasks`: one page, filtered by `status`, from `page`, `after` or `before`, with `Link` headers.
     static func list(_ request: Request, _ app: AppContext) throws -> Response {
         let query = try request.queryParameters()
         var filter = TaskFilter.all
@@ -25,34 +25,45 @@ enum APITasks {
             }
             filter = chosen
         }
-        var page = 1
+        var page: PageStart?
         if let text = query["page"] {
-            guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.contains(where: { $0 != "0" }) else {
-                throw HTTPError(400, "The page number must be a whole number from 1.")
+            if text == "last" {
+                page = .last
+            } else {
+                guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), text.contains(where: { $0 != "0" }) else {
+                    throw HTTPError(400, "The page number must be a whole number from 1, or last.")
+                }
+                page = .number(Int(text) ?? Int.max) // too many digits for a number: a page past the last, so a 404
             }
-            page = Int(text) ?? Int.max // too many digits for a number: a page past the last, so a 404 below
         }
-        let total = try app.store.counts().count(filter)
-        let pages = max(1, (total + TaskPages.pageSize - 1) / TaskPages.pageSize)
-        guard page <= pages else { throw HTTPError.notFound("There is no page \(page) of this list; the last page is \(pages).") }
-        let tasks = try app.store.list(filter, limit: TaskPages.pageSize, offset: (page - 1) * TaskPages.pageSize)
+        // Two starts, each valid alone, are a 422 here: the document cannot say "one of these
+        // parameters", so a client following it may well send both, and deserves the field names.
+        let start: PageStart
+        do {
+            start = try ListPaging.start(query, page: page, blankIsAbsent: false, conflictStatus: 422)
+        } catch let error as HTTPError where error.status == 422 {
+            throw InvalidFields(problems: ["page", "after", "before"].filter { query[$0] != nil }.map {
+                FieldProblem(field: $0, message: error.message)
+            })
+        }
+        let listed = try ListPaging.load(app.store, filter, start, counts: try app.store.counts())
         var json = JSONText()
-        json.field("tasks", json: JSONText.array(tasks.map(Self.json)))
-        json.field("page", page)
-        json.field("pages", pages)
-        json.field("total", total)
-        return APIResponse.json(200, json.object, headers: [("Link", links(filter, page: page, pages: pages))])
+        json.field("tasks", json: JSONText.array(listed.tasks.map(Self.json)))
+        if let number = listed.number { json.field("page", number) }
+        json.field("pages", listed.pages)
+        json.field("total", listed.total)
+        return APIResponse.json(200, json.object, headers: [("Link", links(filter, listed))])
     }
 
-    /// RFC 8288 `Link` header: first, prev, next, last.
-    static func links(_ filter: TaskFilter, page: Int, pages: Int) -> String {
-        func link(_ number: Int, _ relation: String) -> String {
-            "</api/tasks?" + (filter == .all ? "" : "status=\(filter.rawValue)&") + "page=\(number)>; rel=\"\(relation)\""
+    /// RFC 8288 `Link` header: first, prev, next, last; prev and next carry a cursor.
+    static func links(_ filter: TaskFilter, _ page: ListPage) -> String {
+        func link(_ start: PageStart, _ relation: String) -> String {
+            "</api/tasks?" + (filter == .all ? "" : "status=\(filter.rawValue)&") + start.query + ">; rel=\"\(relation)\""
         }
-        var links = [link(1, "first")]
-        if page > 1 { links.append(link(page - 1, "prev")) }
-        if page < pages { links.append(link(page + 1, "next")) }
-        links.append(link(pages, "last"))
+        var links = [link(.number(1), "first")]
+        if let previous = page.previous { links.append(link(previous, "prev")) }
+        if let next = page.next { links.append(link(next, "next")) }
+        links.append(link(.last, "last"))
         return links.joined(separator: ", ")
     }
 

@@ -1,5 +1,7 @@
 /// The OpenAPI 3.1 document of `/api/`, served at `/api/openapi.json`. Edited by hand beside the
 /// handlers; CI checks it with openapi-spec-validator and drives the live API from it with schemathesis.
+/// The cursor patterns end in `(?![\s\S])`, not `$`: Python's regex (which generates schemathesis's
+/// values) lets `$` match before a final newline, so it would send `1.2\n` as valid.
 enum OpenAPIDocument {
     static let text = #"""
 {
@@ -24,8 +26,20 @@ enum OpenAPIDocument {
           {
             "name": "page",
             "in": "query",
-            "description": "The page, from 1; 50 tasks a page.",
-            "schema": {"type": "integer", "minimum": 1}
+            "description": "The page by number, from 1, 50 tasks a page (its cost grows with the number), or last. Give at most one of page, after and before (else 422).",
+            "schema": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["last"]}]}
+          },
+          {
+            "name": "after",
+            "in": "query",
+            "description": "A cursor: the page just after this row in list order, written <due>.<id> (the due date in Unix milliseconds, a dot, the task's id), as the next link carries it. Costs the same wherever the row is.",
+            "schema": {"type": "string", "pattern": "^-?[0-9]{1,18}\\.[0-9]{1,18}(?![\\s\\S])"}
+          },
+          {
+            "name": "before",
+            "in": "query",
+            "description": "A cursor: the page just before this row in list order (the prev link), written as for after.",
+            "schema": {"type": "string", "pattern": "^-?[0-9]{1,18}\\.[0-9]{1,18}(?![\\s\\S])"}
           }
         ],
         "responses": {
@@ -33,7 +47,7 @@ enum OpenAPIDocument {
             "description": "The page, with first/prev/next/last links.",
             "headers": {
               "Link": {
-                "description": "RFC 8288 links to the first, previous, next and last pages.",
+                "description": "RFC 8288 links to the first (page=1), previous (before=<due>.<id> of this page's first row), next (after=<due>.<id> of its last row) and last (page=last) pages; prev and next only where there is such a page.",
                 "schema": {"type": "string"},
                 "required": true
               }
@@ -42,6 +56,7 @@ enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/400"},
           "404": {"$ref": "#/components/responses/404"},
+          "422": {"$ref": "#/components/responses/422"},
           "503": {"$ref": "#/components/responses/503"}
         }
       },
@@ -211,7 +226,7 @@ enum OpenAPIDocument {
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "422": {
-        "description": "The JSON is well formed but a field is invalid; errors lists each field.",
+        "description": "The JSON is well formed but a field is invalid, or a query gives more than one of page, after and before; errors lists each field.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "503": {
@@ -251,10 +266,10 @@ enum OpenAPIDocument {
       "TaskPage": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["tasks", "page", "pages", "total"],
+        "required": ["tasks", "pages", "total"],
         "properties": {
           "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
-          "page": {"type": "integer", "minimum": 1},
+          "page": {"type": "integer", "minimum": 1, "description": "The page's number, for page=N, the first and the last page; absent on a page found by a cursor."},
           "pages": {"type": "integer", "minimum": 1},
           "total": {"type": "integer", "minimum": 0}
         }

@@ -57,7 +57,7 @@ public struct JobDefinition: Sendable {
 /// The jobs this worker runs. Adding a job is one line here.
 public enum JobRegistry {
     public static let known: [JobDefinition] = [
-        JobDefinition("completeDueTasks", schedule: .every(.minutes(5))) { _ in CompleteDueTasks() },
+        JobDefinition("completeDueTasks", schedule: .every(.minutes(5))) { CompleteDueTasks(for: $0.database) },
         JobDefinition("purgeCompletedTasks", schedule: .cron(try! CronExpression(parsing: "@daily")), extraKeys: ["retain"]) {
             PurgeCompletedTasks(retain: $0.purgeRetain)
         },
@@ -77,14 +77,34 @@ public enum JobRegistry {
 public struct CompleteDueTasks: Job {
     public var name: String { "completeDueTasks" }
     public var verb: String { "completed" }
-    /// Rows per batch, so request threads wait at most one short batch for the write lock.
-    public let batchSize: Int
+    /// How batches are sized and spaced: by time (the worker), or a fixed number of rows
+    /// (`init(batchSize:)`, for tests that count batches).
+    public let pacer: BatchPacer
 
-    public init(batchSize: Int = 1000) { self.batchSize = batchSize }
+    public init(pacer: BatchPacer = BatchPacer()) { self.pacer = pacer }
+
+    /// The worker's pacing on each backend. On SQLite, batches timed to hold the process's one write
+    /// connection about 5 ms. On PostgreSQL every thread writes on its own connection, so there is
+    /// no writer to keep short, and a batch is round trips to the server (about 17 ms per 1,000
+    /// rows): timed batches would shrink to a few hundred rows and pay those trips more often.
+    public init(for database: DatabaseLocation) {
+        switch database {
+        case .sqlite: self.init()
+        case .postgres: self.init(batchSize: 1000)
+        }
+    }
+
+    /// Batches of exactly `batchSize` rows.
+    public init(batchSize: Int) {
+        pacer = BatchPacer(target: .max, rest: 0, first: batchSize, bounds: batchSize...batchSize)
+    }
 
     public func run(_ context: JobContext) throws -> Int {
         var total = 0
+        var pacer = self.pacer
         while !context.isStopping {
+            let asked = pacer.rows
+            let began = monotonicNanoseconds()
             // The `completed = 0` guard makes a repeated batch a no-op: an action date is written
             // once and never rewritten, whichever holder's batch gets there first.
             // RETURNING (SQLite ≥ 3.35, PostgreSQL) hands back the due dates for the lateness metric.
@@ -93,12 +113,12 @@ public struct CompleteDueTasks: Job {
                     UPDATE tasks SET completed = 1, action_at = ?1
                     WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
                     RETURNING due_at
-                    """, .int(context.startedAt.milliseconds), .int(Int64(batchSize))).compactMap { $0.first?.int }
+                    """, .int(context.startedAt.milliseconds), .int(Int64(asked))).compactMap { $0.first?.int }
             }
             context.completed(dues: dues)
-            let changed = dues.count
-            total += changed
-            if changed < batchSize { break }
+            total += dues.count
+            if dues.count < asked { break }
+            BatchPacer.pause(pacer.record(rows: dues.count, nanoseconds: monotonicNanoseconds() - began))
         }
         return total
     }

@@ -10,6 +10,22 @@ public final class PostgresTaskStore: TaskStore {
     private static let selectPage = "SELECT \(columns) FROM tasks ORDER BY due_at, id LIMIT ? OFFSET ?"
     private static let selectPageWithState = "SELECT \(columns) FROM tasks WHERE completed = ? ORDER BY due_at, id LIMIT ? OFFSET ?"
 
+    /// Keyset pages by shape (see `KeysetShape` for the values). PostgreSQL's B-tree searches a row
+    /// comparison `(due_at, id) > (?, ?)` as one bound on both columns, so it lands on the cursor.
+    /// A filtered page compares `(completed, due_at, id)`, the state index's columns: otherwise the
+    /// planner may walk `tasks_by_due` and filter by state, cheap while most rows match, not when
+    /// few do. (Internal for the plan tests.)
+    static let keyset: [KeysetShape: String] = Dictionary(uniqueKeysWithValues: KeysetShape.all.map { shape in
+        let (after, order) = shape.forward ? (">", "") : ("<", " DESC")
+        var conditions: [String] = []
+        if shape.filtered { conditions.append(shape.hasCursor ? "completed = ?4" : "completed = ?2") }
+        if shape.hasCursor {
+            conditions.append(shape.filtered ? "(completed, due_at, id) \(after) (?4, ?1, ?2)" : "(due_at, id) \(after) (?1, ?2)")
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return (shape, "SELECT \(columns) FROM tasks\(filter) ORDER BY due_at\(order), id\(order) LIMIT ?\(shape.hasCursor ? 3 : 1)")
+    })
+
     private static func task(_ row: PGRow) -> TaskItem {
         TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)),
                  isCompleted: row.int(3) != 0, actionAt: row.optionalInt(4).map(Instant.init(milliseconds:)),
@@ -71,6 +87,12 @@ public final class PostgresTaskStore: TaskStore {
         case .pending, .completed:
             return try db.rows(Self.selectPageWithState, [.int(filter == .completed ? 1 : 0)] + page, map: Self.task)
         }
+    }
+
+    public func list(_ filter: TaskFilter, from cursor: TaskCursor?, forward: Bool, limit: Int) throws -> [TaskItem] {
+        let shape = KeysetShape(filter, forward: forward, cursor)
+        let rows = try db.rows(Self.keyset[shape]!, shape.values(filter, cursor, limit: limit), map: Self.task)
+        return forward ? rows : rows.reversed()
     }
 
     public func counts() throws -> TaskCounts {

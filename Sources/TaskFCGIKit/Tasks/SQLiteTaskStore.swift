@@ -16,6 +16,30 @@ public final class SQLiteTaskStore: TaskStore {
     private static let selectPage = "SELECT \(columns) FROM tasks ORDER BY due_at, id LIMIT ? OFFSET ?"
     private static let selectPageWithState = "SELECT \(columns) FROM tasks WHERE completed = ? ORDER BY due_at, id LIMIT ? OFFSET ?"
 
+    /// Keyset pages by `(filter, forward, cursor)`: see `keysetSQL`. (Internal for the plan tests.)
+    static let keyset: [KeysetShape: String] = Dictionary(uniqueKeysWithValues: KeysetShape.all.map { ($0, keysetSQL($0)) })
+
+    /// With a cursor, two index searches merged in list order: the rest of the cursor's due date by
+    /// id, then the later (earlier) due dates. A row value `(due_at, id) > (?, ?)` would make SQLite
+    /// search by `due_at` alone and walk every task sharing the cursor's due date (tasks created in
+    /// bulk for one time); this lands exactly on the cursor. `INDEXED BY` makes SQLite refuse the
+    /// statement rather than ever plan a scan. Values: `?1` due, `?2` id, `?3` limit, `?4` state;
+    /// without a cursor `?1` limit, `?2` state.
+    private static func keysetSQL(_ shape: KeysetShape) -> String {
+        let (after, order) = shape.forward ? (">", "") : ("<", " DESC")
+        let orderBy = "ORDER BY due_at\(order), id\(order)"
+        guard shape.hasCursor else {
+            return "SELECT \(columns) FROM tasks\(shape.filtered ? " WHERE completed = ?2" : "") \(orderBy) LIMIT ?1"
+        }
+        let (index, state) = shape.filtered ? ("tasks_by_state_due", "completed = ?4 AND ") : ("tasks_by_due", "")
+        return """
+            SELECT \(columns) FROM tasks INDEXED BY \(index) WHERE \(state)due_at = ?1 AND id \(after) ?2
+            UNION ALL
+            SELECT \(columns) FROM tasks INDEXED BY \(index) WHERE \(state)due_at \(after) ?1
+            \(orderBy) LIMIT ?3
+            """
+    }
+
     private static func task(_ row: Row) -> TaskItem {
         TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)),
                  isCompleted: row.int(3) != 0, actionAt: row.optionalInt(4).map(Instant.init(milliseconds:)),
@@ -58,6 +82,12 @@ public final class SQLiteTaskStore: TaskStore {
             return try db.rows(Self.selectPageWithState,
                                .int(filter == .completed ? 1 : 0), page[0], page[1], map: Self.task)
         }
+    }
+
+    public func list(_ filter: TaskFilter, from cursor: TaskCursor?, forward: Bool, limit: Int) throws -> [TaskItem] {
+        let shape = KeysetShape(filter, forward: forward, cursor)
+        let rows = try db.rows(Self.keyset[shape]!, shape.values(filter, cursor, limit: limit), map: Self.task)
+        return forward ? rows : rows.reversed()
     }
 
     public func counts() throws -> TaskCounts {

@@ -9,8 +9,13 @@ public protocol TaskStore: AnyObject {
     func update(id: Int64, title: String, due: Instant) throws -> UpdateOutcome
     /// Deletes a task; false if there was none.
     func delete(id: Int64) throws -> Bool
-    /// One page of tasks, ordered by due date (then id).
+    /// One page of tasks, ordered by due date (then id), `offset` rows in: what old `?page=N` links
+    /// ask for. Its cost grows with `offset`; the list's own links use the keyset pages below.
     func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem]
+    /// A keyset page: up to `limit` tasks just after `cursor` in list order (`forward`; nil: from
+    /// the first) or just before it (nil: from the last), returned in list order. An index search
+    /// lands on the cursor, so a page costs the same wherever it is in the list.
+    func list(_ filter: TaskFilter, from cursor: TaskCursor?, forward: Bool, limit: Int) throws -> [TaskItem]
     /// How many tasks are pending and completed.
     func counts() throws -> TaskCounts
     /// The earliest due date among pending tasks.
@@ -18,6 +23,18 @@ public protocol TaskStore: AnyObject {
     /// Creates a task under an idempotency key, in one transaction with the key: a later create with
     /// the same key since `keptSince` gets the first task back (as created) instead of a second one.
     func create(title: String, due: Instant, now: Instant, idempotencyKey: String, keptSince: Instant) throws -> KeyedCreate
+}
+
+extension TaskStore {
+    /// Up to `limit` tasks just after `cursor` (nil: from the first), in list order.
+    public func list(_ filter: TaskFilter, after cursor: TaskCursor?, limit: Int) throws -> [TaskItem] {
+        try list(filter, from: cursor, forward: true, limit: limit)
+    }
+
+    /// Up to `limit` tasks just before `cursor` (nil: the last ones), in list order.
+    public func list(_ filter: TaskFilter, before cursor: TaskCursor?, limit: Int) throws -> [TaskItem] {
+        try list(filter, from: cursor, forward: false, limit: limit)
+    }
 }
 
 /// What a create under an idempotency key did.

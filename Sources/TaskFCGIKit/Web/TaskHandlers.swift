@@ -9,21 +9,21 @@ enum TaskHandlers {
             }
             filter = chosen
         }
-        var page = 1
+        var page: PageStart?
         if let text = query["page"], !text.isEmpty {
-            guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(text), number >= 1 else {
-                throw HTTPError(400, "The page number must be a whole number from 1.")
+            if text == "last" {
+                page = .last
+            } else {
+                guard text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let number = Int(text), number >= 1 else {
+                    throw HTTPError(400, "The page number must be a whole number from 1. (Or last, for the last page.)")
+                }
+                page = .number(number)
             }
-            page = number
         }
+        let start = try ListPaging.start(query, page: page, blankIsAbsent: true)
         let counts = try app.store.counts()
-        let pages = max(1, (counts.count(filter) + TaskPages.pageSize - 1) / TaskPages.pageSize)
-        guard page <= pages else {
-            throw HTTPError.notFound("There is no page \(page) of this list; the last page is \(pages).")
-        }
-        let tasks = try app.store.list(filter, limit: TaskPages.pageSize, offset: (page - 1) * TaskPages.pageSize)
-        let model = TaskPages.ListModel(tasks: tasks, filter: filter, page: page, counts: counts,
-                                        now: app.clock.now(), zone: app.zone)
+        let model = TaskPages.ListModel(page: try ListPaging.load(app.store, filter, start, counts: counts), filter: filter,
+                                        counts: counts, now: app.clock.now(), zone: app.zone)
         return TaskPages.list(model)
     }
 

@@ -5,18 +5,16 @@ public enum TaskPages {
 
     /// What the list page shows.
     public struct ListModel {
-        public var tasks: [TaskItem]
+        /// The rows shown and where the neighbouring pages start.
+        public var page: ListPage
         public var filter: TaskFilter
-        public var page: Int
         public var counts: TaskCounts
         public var now: Instant
         public var zone: Zone
     }
 
     public static func list(_ model: ListModel) -> Response {
-        let total = model.counts.count(model.filter)
-        let pages = max(1, (total + pageSize - 1) / pageSize)
-        return Layout.page(title: "Tasks") { html in
+        Layout.page(title: "Tasks") { html in
             html.raw("<h1>Tasks</h1><p class=\"tabs\">")
             for filter in TaskFilter.allCases {
                 html.raw("<a href=\"/tasks?status=")
@@ -28,18 +26,18 @@ public enum TaskPages {
                 html.raw(")</a>")
             }
             html.raw("</p>")
-            if model.tasks.isEmpty {
+            if model.page.tasks.isEmpty {
                 html.raw("<p class=\"card muted\">No tasks here. <a href=\"/tasks/new\">Create one</a>.</p>")
             } else {
                 table(&html, model)
             }
-            pager(&html, model, pages: pages, total: total)
+            pager(&html, model)
         }
     }
 
     private static func table(_ html: inout HTML, _ model: ListModel) {
         html.raw("<table><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
-        for task in model.tasks {
+        for task in model.page.tasks {
             html.raw("<tr><td class=\"title\"><a href=\"/tasks/")
             html.number(task.id)
             html.raw("\">")
@@ -55,25 +53,38 @@ public enum TaskPages {
         html.raw("</tbody></table>")
     }
 
-    private static func pager(_ html: inout HTML, _ model: ListModel, pages: Int, total: Int) {
+    /// First and previous, where the list is, next and last. The neighbours' links carry the sort
+    /// key of this page's first or last row (`before=`, `after=`), so reaching any page costs one
+    /// index search, however deep in the list.
+    private static func pager(_ html: inout HTML, _ model: ListModel) {
+        let page = model.page
         html.raw("<p class=\"pager muted\">")
-        if model.page > 1 { link(&html, model.filter, model.page - 1, "← Previous") }
-        html.raw("<span>Page ")
-        html.number(model.page)
-        html.raw(" of ")
-        html.number(pages)
-        html.raw(" · ")
-        html.number(total)
-        html.raw(total == 1 ? " task</span>" : " tasks</span>")
-        if model.page < pages { link(&html, model.filter, model.page + 1, "Next →") }
+        if let previous = page.previous {
+            link(&html, model.filter, .number(1), "« First")
+            link(&html, model.filter, previous, "← Previous")
+        }
+        html.raw("<span>")
+        if let number = page.number {
+            html.raw("Page ")
+            html.number(number)
+            html.raw(" of ")
+            html.number(page.pages)
+            html.raw(" · ")
+        }
+        html.number(page.total)
+        html.raw(page.total == 1 ? " task</span>" : " tasks</span>")
+        if let next = page.next {
+            link(&html, model.filter, next, "Next →")
+            link(&html, model.filter, .last, "Last »")
+        }
         html.raw("</p>")
     }
 
-    private static func link(_ html: inout HTML, _ filter: TaskFilter, _ page: Int, _ label: StaticString) {
+    private static func link(_ html: inout HTML, _ filter: TaskFilter, _ start: PageStart, _ label: StaticString) {
         html.raw("<a href=\"/tasks?status=")
         html.text(filter.rawValue)
-        html.raw("&amp;page=")
-        html.number(page)
+        html.raw("&amp;")
+        html.text(start.query)
         html.raw("\">")
         html.raw(label)
         html.raw("</a>")
