@@ -81,6 +81,10 @@ public final class PostgresTaskStore: TaskStore {
         return counts
     }
 
+    public func changeToken() throws -> Int64 {
+        try db.firstRow("SELECT sum(changes)::BIGINT FROM task_counts", []) { $0.int(0) } ?? 0
+    }
+
     public func earliestPendingDue() throws -> Instant? {
         try db.firstRow("SELECT due_at FROM tasks WHERE completed = 0 ORDER BY due_at LIMIT 1", []) {
             Instant(milliseconds: $0.int(0))

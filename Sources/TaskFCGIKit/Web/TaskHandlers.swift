@@ -16,6 +16,8 @@ enum TaskHandlers {
             }
             page = number
         }
+        // The token first: a change after it is read moves it, so a live page cannot miss one.
+        let token = try app.store.changeToken()
         let counts = try app.store.counts()
         let pages = max(1, (counts.count(filter) + TaskPages.pageSize - 1) / TaskPages.pageSize)
         guard page <= pages else {
@@ -23,7 +25,7 @@ enum TaskHandlers {
         }
         let tasks = try app.store.list(filter, limit: TaskPages.pageSize, offset: (page - 1) * TaskPages.pageSize)
         let model = TaskPages.ListModel(tasks: tasks, filter: filter, page: page, counts: counts,
-                                        now: app.clock.now(), zone: app.zone)
+                                        now: app.clock.now(), zone: app.zone, token: token)
         return TaskPages.list(model)
     }
 
@@ -46,7 +48,8 @@ enum TaskHandlers {
     }
 
     static func show(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
-        TaskPages.detail(try find(id, app), now: app.clock.now(), zone: app.zone)
+        let token = try app.store.changeToken()
+        return TaskPages.detail(try find(id, app), now: app.clock.now(), zone: app.zone, token: token)
     }
 
     static func edit(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {

@@ -11,13 +11,15 @@ public enum TaskPages {
         public var counts: TaskCounts
         public var now: Instant
         public var zone: Zone
+        /// The store's change token, read before the counts and rows (see `Layout.Live`).
+        public var token: Int64 = 0
     }
 
     public static func list(_ model: ListModel) -> Response {
         let total = model.counts.count(model.filter)
         let pages = max(1, (total + pageSize - 1) / pageSize)
-        return Layout.page(title: "Tasks") { html in
-            html.raw("<h1>Tasks</h1><p class=\"tabs\">")
+        return Layout.page(title: "Tasks", live: Layout.Live(token: model.token, now: model.now)) { html in
+            html.raw("<h1>Tasks</h1><p class=\"tabs\" id=\"counts\" data-live>")
             for filter in TaskFilter.allCases {
                 html.raw("<a href=\"/tasks?status=")
                 html.text(filter.rawValue)
@@ -27,7 +29,7 @@ public enum TaskPages {
                 html.number(model.counts.count(filter))
                 html.raw(")</a>")
             }
-            html.raw("</p>")
+            html.raw("</p><p id=\"live\" role=\"status\"></p>")
             if model.tasks.isEmpty {
                 html.raw("<p class=\"card muted\">No tasks here. <a href=\"/tasks/new\">Create one</a>.</p>")
             } else {
@@ -38,18 +40,24 @@ public enum TaskPages {
     }
 
     private static func table(_ html: inout HTML, _ model: ListModel) {
-        html.raw("<table><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
+        // One row per task; on a phone each row is a card (see `StyleSheet`). `live.js` finds a
+        // row by its link and patches its cells.
+        html.raw("<table class=\"tasks\"><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
         for task in model.tasks {
-            html.raw("<tr><td class=\"title\"><a href=\"/tasks/")
+            html.raw("<tr><td><a href=\"/tasks/")
             html.number(task.id)
             html.raw("\">")
             html.text(task.title)
             html.raw("</a></td><td>")
-            html.date(task.due, in: model.zone)
+            html.time(task.due, in: model.zone)
+            html.relative(.due, task.due, now: model.now)
             html.raw("</td><td>")
             badge(&html, task, now: model.now)
             html.raw("</td><td>")
-            if let action = task.actionAt { html.date(action, in: model.zone) }
+            if let action = task.actionAt {
+                html.time(action, in: model.zone)
+                html.relative(.done, action, now: model.now)
+            }
             html.raw("</td></tr>")
         }
         html.raw("</tbody></table>")
@@ -90,17 +98,20 @@ public enum TaskPages {
         }
     }
 
-    public static func detail(_ task: TaskItem, now: Instant, zone: Zone) -> Response {
-        Layout.page(title: task.title) { html in
+    /// A task's page; `token`: the store's change token read before the task (see `Layout.Live`).
+    public static func detail(_ task: TaskItem, now: Instant, zone: Zone, token: Int64 = 0) -> Response {
+        Layout.page(title: task.title, live: Layout.Live(token: token, now: now)) { html in
             html.raw("<h1>")
             html.text(task.title)
-            html.raw("</h1><div class=\"card\"><dl><dt>Due</dt><dd>")
-            html.date(task.due, in: zone)
+            html.raw("</h1><p id=\"live\" role=\"status\"></p><div class=\"card\" id=\"facts\" data-live><dl><dt>Due</dt><dd>")
+            html.time(task.due, in: zone)
+            html.relative(.due, task.due, now: now)
             html.raw("</dd><dt>Status</dt><dd>")
             badge(&html, task, now: now)
             html.raw("</dd><dt>Completed at</dt><dd>")
             if let action = task.actionAt {
-                html.date(action, in: zone)
+                html.time(action, in: zone)
+                html.relative(.done, action, now: now)
                 html.raw(" <span class=\"muted\">(")
                 html.text(DateText.span(action.since(task.due)))
                 html.raw(action >= task.due ? " after the due time)</span>" : " before the due time)</span>")
@@ -108,8 +119,8 @@ public enum TaskPages {
                 html.raw("<span class=\"muted\">not yet</span>")
             }
             html.raw("</dd><dt>Created</dt><dd>")
-            html.date(task.createdAt, in: zone)
-            html.raw("</dd></dl></div>")
+            html.time(task.createdAt, in: zone)
+            html.raw("</dd></dl></div><div id=\"state\" data-live>")
             if task.isCompleted {
                 html.raw("<p class=\"note\">Completed tasks are read-only: the job has acted on this one.</p>")
             } else if task.due <= now {
@@ -124,7 +135,7 @@ public enum TaskPages {
             html.raw("<form method=\"post\" action=\"/tasks/")
             html.number(task.id)
             html.raw("/delete\"><button class=\"danger\" type=\"submit\">Delete</button></form>")
-            html.raw("<a href=\"/tasks\">Back to the list</a></div>")
+            html.raw("<a href=\"/tasks\">Back to the list</a></div></div>")
         }
     }
 
@@ -153,15 +164,20 @@ public enum TaskPages {
             fieldError(&html, problems["title"], id: "title-error")
             html.raw("<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"")
             html.number(TaskInput.maxTitleLength)
-            html.raw("\" required autofocus value=\"")
+            // Focus starts in the first field with a problem (the title when there is none), so a
+            // screen reader reads that field's error, which it is described by, at once.
+            html.raw(problems["title"] != nil || problems["due"] == nil ? "\" required autofocus value=\"" : "\" required value=\"")
             html.text(input.title)
             html.raw(problems["title"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"title-error\">")
             html.raw("<label for=\"due\">Due date and time <span class=\"muted\">(")
             html.text(zone.identifier)
             html.raw(")</span></label>")
             fieldError(&html, problems["due"], id: "due-error")
-            html.raw("<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
-            html.text(input.due)
+            html.raw(problems["title"] == nil && problems["due"] != nil
+                     ? "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required autofocus value=\""
+                     : "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
+            // The value as typed when the field can hold it; otherwise empty, as a browser shows it.
+            if DueDate.isInputValue(input.due) { html.text(input.due) }
             html.raw(problems["due"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"due-error\">")
             html.raw(id == nil ? "<button type=\"submit\">Create task</button>" : "<button type=\"submit\">Save changes</button>")
             html.raw("</form>")
