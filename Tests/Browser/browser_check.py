@@ -35,9 +35,11 @@ from axe_selenium_python import Axe  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 PHONE = (390, 844)
+BADGE = ":is(.pending, .overdue, .completed)"  # a task's status
 DESKTOP = (1280, 800)
 failures = []
 measured = {}
@@ -153,8 +155,13 @@ def submit_task(driver, site, title, seconds_ahead):
 
 
 def badge_text(driver, selector):
-    elements = driver.find_elements(By.CSS_SELECTOR, selector)
-    return elements[0].text if elements else ""
+    for _ in range(5):  # the live script may replace the element between finding and reading it
+        try:
+            elements = driver.find_elements(By.CSS_SELECTOR, selector)
+            return elements[0].text if elements else ""
+        except StaleElementReferenceException:
+            continue
+    return ""
 
 
 def completed_count(driver):
@@ -184,10 +191,10 @@ def live_updates(args):
         driver.get(args.site + "/tasks")
         origin = driver.execute_script("window.__notReloaded = true; return performance.timeOrigin")
         row = f"a[href='/tasks/{task}']"
-        selector = f"table.tasks tr:has({row}) .badge"
+        selector = f"table.tasks tr:has({row}) " + BADGE
         check(badge_text(driver, selector) in ("pending", "overdue, waiting for the job"),
               f"the new task's badge on the list is {badge_text(driver, selector)!r} before its due time")
-        relative = driver.find_element(By.CSS_SELECTOR, f"table.tasks tr:has({row}) small.due").text
+        relative = driver.find_element(By.CSS_SELECTOR, f"table.tasks tr:has({row}) td:nth-child(2) small").text
         check(relative.startswith("due in ") or relative == "due now", f"relative due time on the list: {relative!r}")
         completed_before = completed_count(driver)
         late = wait_for_completed(driver, selector, due, 2.0)
@@ -197,7 +204,7 @@ def live_updates(args):
                                 f"{badge_text(driver, selector)!r})")
         measured["list_completed_after_due_s"] = round(late, 2) if late is not None else None
         log(f"list: completed shown {late if late is None else round(late, 2)} s after the due time, no reload")
-        done = driver.find_element(By.CSS_SELECTOR, f"table.tasks tr:has({row}) small.done").text
+        done = driver.find_element(By.CSS_SELECTOR, f"table.tasks tr:has({row}) td:nth-child(4) small").text
         check(done.startswith("completed "), f"the completed-at cell's relative time: {done!r}")
         time.sleep(0.2)  # the row and the counts come from one fetch, patched one after the other
         check(completed_count(driver) == completed_before + 1,
@@ -207,7 +214,7 @@ def live_updates(args):
 
         task, due = submit_task(driver, args.site, "Live detail check", 4)
         origin = driver.execute_script("window.__notReloaded = true; return performance.timeOrigin")
-        late = wait_for_completed(driver, "#facts .badge", due, 2.0)
+        late = wait_for_completed(driver, "#facts " + BADGE, due, 2.0)
         kept = driver.execute_script("return window.__notReloaded === true && performance.timeOrigin === arguments[0]", origin)
         check(kept, "the task's page was reloaded")
         check(late is not None, f"the task's page did not show completed within 2 s of its due time")
@@ -225,7 +232,7 @@ def without_javascript(args):
     try:
         task, due = submit_task(driver, args.site, "No-script check", 5)
         driver.get(args.site + "/tasks")
-        selector = f"table.tasks tr:has(a[href='/tasks/{task}']) .badge"
+        selector = f"table.tasks tr:has(a[href='/tasks/{task}']) " + BADGE
         check(badge_text(driver, selector) == "pending", f"without JavaScript the new task shows {badge_text(driver, selector)!r}")
         time.sleep(max(0.0, due.timestamp() + 1.2 - time.time()))
         check(badge_text(driver, selector) == "pending",
@@ -281,8 +288,8 @@ def layout_checks(driver, name, size):
         "const e = document.documentElement; return [e.scrollWidth, e.clientWidth]")
     check(overflow[0] <= overflow[1], f"{name} at {size[0]} px overflows horizontally: scrollWidth {overflow[0]} > clientWidth {overflow[1]}")
     if size == PHONE:
-        broken = driver.execute_script(TITLE_BREAKS, "table.tasks td:first-child a, main h1")
-        check(not broken, f"{name} at 390 px breaks titles inside words that fit on a line: {broken}")
+        broken = driver.execute_script(TITLE_BREAKS, "table.tasks td:first-child a, main h1, main th")
+        check(not broken, f"{name} at 390 px breaks titles or headings inside words that fit on a line: {broken}")
         if name == "list":
             for row in driver.execute_script(CARD_LAYOUT):
                 check(row["dueTop"] >= row["titleBottom"] - 1 and row["statusTop"] >= row["titleBottom"] - 1,
@@ -366,7 +373,7 @@ def seed(site):
     ids = [create(site, title, later) for title in titles]
     completed = create(site, "Already done: the report for the quarterly meeting", utc_input(now - datetime.timedelta(minutes=3)))
     deadline = time.time() + 5
-    while time.time() < deadline and b"badge completed" not in fetch(site, f"/tasks/{completed}")[1]:
+    while time.time() < deadline and b'<span class="completed">' not in fetch(site, f"/tasks/{completed}")[1]:
         time.sleep(0.1)
     return ids[0], completed
 

@@ -46,13 +46,13 @@ extension IntegrationTests {
             let id = try stack.createTask(title: "Due soon", due: utcFormText(due))
             let before = try stack.http.get("/tasks/\(id)")
             if nowMilliseconds() < due - 100 {
-                #expect(before.body.contains("badge pending\">pending</span>"), "\(before)")
+                #expect(before.body.contains("<span class=\"pending\">pending</span>"), "\(before)")
             }
 
             var list = try stack.http.get("/tasks")
             let completed = try waitUntil(3 - (monotonicSeconds() - posted), every: 0.1) {
                 list = try stack.http.get("/tasks")
-                return list.body.contains("<span class=\"badge completed\">completed</span>")
+                return list.body.contains("<span class=\"completed\">completed</span>")
             }
             #expect(completed, "not shown completed within 3 s:\n\(list)\n\(stack.diagnostics)")
             #expect(list.body.contains("Completed (1)"))

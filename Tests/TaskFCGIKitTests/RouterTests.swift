@@ -245,10 +245,10 @@ final class UnitWebFixture {
         try web.completedTask("Done")
         try web.task("Later", due: web.clock.now().adding(.hours(1)))
         let page = Web.body(web.get("/tasks"))
-        #expect(page.contains(#"<span class="badge completed">completed</span>"#))
-        #expect(page.contains(#"<span class="badge pending">pending</span>"#))
+        #expect(page.contains(#"<span class="completed">completed</span>"#))
+        #expect(page.contains(#"<span class="pending">pending</span>"#))
         // Completed at 13:00 Berlin time (the fixture's now).
-        #expect(page.contains(#"<td><time datetime="2026-11-24T12:00:00Z">Tue 24 Nov 2026, 13:00 CET</time> <small class="done">completed just now</small></td></tr>"#))
+        #expect(page.contains(#"<td><time datetime="2026-11-24T13:00:00+01:00">Tue 24 Nov 2026, 13:00 CET</time> <small>completed just now</small></td></tr>"#))
     }
 
     @Test(arguments: ["bogus", "Pending", "ALL", "pending%20"])
@@ -475,10 +475,10 @@ final class UnitWebFixture {
         let page = Web.body(response)
         #expect(page.contains("<title>Water the plants · TaskFCGI</title>"))
         #expect(page.contains("<h1>Water the plants</h1>"))
-        #expect(page.contains(#"<dt>Due</dt><dd><time datetime="2026-11-25T08:15:00Z">Wed 25 Nov 2026, 09:15 CET</time> <small class="due">due in 20 h</small></dd>"#))
-        #expect(page.contains(#"<span class="badge pending">pending</span>"#))
+        #expect(page.contains(#"<dt>Due</dt><dd><time datetime="2026-11-25T09:15:00+01:00">Wed 25 Nov 2026, 09:15 CET</time> <small>due in 20 h</small></dd>"#))
+        #expect(page.contains(#"<span class="pending">pending</span>"#))
         #expect(page.contains(#"<span class="muted">not yet</span>"#))
-        #expect(page.contains(#"<dt>Created</dt><dd><time datetime="2026-11-24T12:00:00Z">Tue 24 Nov 2026, 13:00 CET</time></dd>"#))
+        #expect(page.contains(#"<dt>Created</dt><dd><time datetime="2026-11-24T13:00:00+01:00">Tue 24 Nov 2026, 13:00 CET</time></dd>"#))
         #expect(page.contains(#"<a class="button" href="/tasks/\#(task.id)/edit">Edit</a>"#))
         #expect(page.contains(#"<form method="post" action="/tasks/\#(task.id)/delete">"#))
     }
@@ -495,8 +495,8 @@ final class UnitWebFixture {
         let web = try Web()
         let task = try web.completedTask("Done")
         let page = Web.body(web.get("/tasks/\(task.id)"))
-        #expect(page.contains(#"<span class="badge completed">completed</span>"#))
-        #expect(page.contains("Tue 24 Nov 2026, 13:00 CET</time> <small class=\"done\">completed just now</small> <span class=\"muted\">(60 min after the due time)</span>"))
+        #expect(page.contains(#"<span class="completed">completed</span>"#))
+        #expect(page.contains("Tue 24 Nov 2026, 13:00 CET</time> <small>completed just now</small> <span class=\"muted\">(60 min after the due time)</span>"))
         #expect(page.contains("Completed tasks are read-only"))
         #expect(!page.contains("/edit\""))
         #expect(page.contains("/delete\""))

@@ -23,7 +23,7 @@ enum Layout {
         html.raw("\"><script src=\"")
         html.text(Assets.live.path)
         html.raw("\" defer></script></head><body><a class=\"skip\" href=\"#main\">Skip to content</a>")
-        html.raw("<header><a class=\"brand\" href=\"/tasks\">TaskFCGI</a><nav aria-label=\"Main\">")
+        html.raw("<header><a class=\"brand\" href=\"/tasks\">TaskFCGI</a><nav>")
         html.raw("<a href=\"/tasks\">Tasks</a><a href=\"/tasks/new\">New task</a><a href=\"/jobs\">Jobs</a></nav></header><main id=\"main\"")
         if let live {
             html.raw(" data-token=\"")

@@ -28,6 +28,7 @@ enum LiveScript {
             if (s < 172800) return Math.floor(s / 3600) + ' h';
             return Math.floor(s / 86400) + ' days';
           }
+          function isDue(small) { return small.textContent.lastIndexOf('due', 0) === 0; }
           function phrase(due, at) {
             var d = at - now(), near = Math.abs(d) < 1000;
             if (!due) return near ? 'completed just now' : 'completed ' + span(d) + ' ago';
@@ -38,24 +39,24 @@ enum LiveScript {
             var time = small.previousElementSibling;
             return time && time.dateTime ? Date.parse(time.dateTime) : NaN;
           }
-          // The due time of the task a badge belongs to (its row, or the task page's facts).
+          // The due time of the pending task a badge belongs to (its row, or the task page's facts).
           function dueOf(badge) {
             var scope = badge.closest('tr, dl');
-            var small = scope && scope.querySelector('small.due');
+            var small = scope ? all('time + small', scope).filter(isDue)[0] : null;
             return small ? instant(small) : NaN;
           }
 
           function tick() {
-            all('small.due, small.done').forEach(function (small) {
+            all('time + small').forEach(function (small) {
               var at = instant(small);
               if (isNaN(at)) return;
-              var text = phrase(small.className === 'due', at);
+              var text = phrase(isDue(small), at);
               if (small.textContent !== text) small.textContent = text;
             });
             // Past its due time a pending task is waiting for the job, as the server would say.
-            all('.badge.pending').forEach(function (badge) {
+            all('span.pending').forEach(function (badge) {
               if (dueOf(badge) <= now()) {
-                badge.className = 'badge overdue';
+                badge.className = 'overdue';
                 badge.textContent = 'overdue, waiting for the job';
               }
             });
@@ -83,16 +84,17 @@ enum LiveScript {
           // Brings this page up to the freshly fetched one without re-rendering it.
           function patch(fresh) {
             var completed = [];
-            all('[data-live][id]').forEach(function (element) {
-              replace(element, fresh.getElementById(element.id));
+            ['counts', 'facts', 'state'].forEach(function (id) {
+              var element = document.getElementById(id);
+              if (element) replace(element, fresh.getElementById(id));
             });
             var mine = rows(document), theirs = rows(fresh), changedSet = false;
             Object.keys(mine).forEach(function (key) {
               var row = mine[key], next = theirs[key];
               if (!next) { changedSet = true; return; }
-              var wasDone = !!row.querySelector('.badge.completed');
+              var wasDone = !!row.querySelector('span.completed');
               for (var i = 0; i < row.cells.length && i < next.cells.length; i++) replace(row.cells[i], next.cells[i]);
-              if (!wasDone && row.querySelector('.badge.completed')) completed.push(row.cells[0].textContent);
+              if (!wasDone && row.querySelector('span.completed')) completed.push(row.cells[0].textContent);
             });
             Object.keys(theirs).forEach(function (key) { if (!mine[key]) changedSet = true; });
             if (completed.length === 1) announce('“' + completed[0] + '” was completed.');
@@ -142,7 +144,7 @@ enum LiveScript {
           function schedule() {
             if (!token || timer) return;
             var wait = 5000, t = now();
-            all('.badge.pending, .badge.overdue').forEach(function (badge) {
+            all('span.pending, span.overdue').forEach(function (badge) {
               var until = dueOf(badge) - t;
               if (until > 0) wait = Math.min(wait, until + 300);
               else if (until > -120000) wait = Math.min(wait, 1000);
@@ -153,8 +155,15 @@ enum LiveScript {
           document.addEventListener('visibilitychange', function () {
             if (!document.hidden && token) { clearTimeout(timer); timer = 0; poll(); }
           });
+          // The status region exists before anything changes, so screen readers announce the changes.
+          if (main) {
+            var region = document.createElement('p');
+            region.id = 'live';
+            region.setAttribute('role', 'status');
+            main.insertBefore(region, main.querySelector('h1').nextSibling);
+          }
           tick();
-          setInterval(tick, 1000);
+          if (token || document.querySelector('time + small')) setInterval(tick, 1000);
           schedule();
         })();
         """#

@@ -21,11 +21,11 @@ enum StyleSheet {
         h2{font-size:1.2rem;margin:0 0 .5rem}
         table{width:100%;border-collapse:collapse;background:var(--card)}
         th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line);vertical-align:top}
-        .tasks td:first-child{overflow-wrap:anywhere}td.title{overflow-wrap:anywhere}
+        .tasks td:first-child{overflow-wrap:anywhere}.runs{overflow-wrap:normal}td.title{overflow-wrap:anywhere}
         small{display:block;color:var(--muted);font-size:.85rem}
         @media (min-width:40rem){.tasks time{white-space:nowrap}}
         .muted{color:var(--muted)}
-        .badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;color:var(--fg)}
+        .pending,.overdue,.completed{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.85rem;color:var(--fg)}
         .pending{background:var(--pending)}.overdue{background:var(--overdue)}.completed{background:var(--completed)}
         .tabs{display:flex;flex-wrap:wrap;gap:0 1rem}.tabs a{padding:.5rem 0}.tabs a.on{font-weight:700;text-decoration:none;color:inherit}
         .card{background:var(--card);padding:1rem;border:1px solid var(--line);border-radius:.5rem;margin-bottom:1rem;overflow-wrap:anywhere}
@@ -51,7 +51,9 @@ enum StyleSheet {
         .tasks td:first-child{grid-column:1/-1;font-weight:600;overflow-wrap:break-word}
         .tasks td:first-child a{display:block;padding:.25rem 0}
         .tasks td:nth-child(4){grid-column:1/-1}.tasks td:empty{display:none}
+        .tasks tr:has(.completed) td:nth-child(2)::before{content:"Due ";font-weight:600}
         dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}
+        .runs{font-size:.85rem}.runs th,.runs td{padding:.25rem}
         form button,.actions .button,.actions button{width:100%}.actions form{width:100%}
         }
         """

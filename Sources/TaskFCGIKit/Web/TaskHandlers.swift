@@ -16,9 +16,9 @@ enum TaskHandlers {
             }
             page = number
         }
-        // The token first: a change after it is read moves it, so a live page cannot miss one.
-        let token = try app.store.changeToken()
-        let counts = try app.store.counts()
+        // The token with the counts, before the rows: a change after it is read moves it, so a
+        // live page cannot miss one.
+        let (counts, token) = try app.store.countsAndChangeToken()
         let pages = max(1, (counts.count(filter) + TaskPages.pageSize - 1) / TaskPages.pageSize)
         guard page <= pages else {
             throw HTTPError.notFound("There is no page \(page) of this list; the last page is \(pages).")
