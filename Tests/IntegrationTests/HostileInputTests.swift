@@ -292,7 +292,9 @@ final class HostileFixture: @unchecked Sendable {
                     #expect(!body.contains("id=\"\(field)-error\""), "unexpected \(field) message: \(context)")
                 }
                 if let typed = hostile.submitted?[field] {
-                    #expect(inputValue(body, name: field) == escapedHTML(typed), "the form does not keep the typed \(field): \(context)")
+                    // A due text no datetime-local field can hold comes back empty (HTML forbids it there).
+                    let kept = field != "due" ? typed : DueDate.isInputValue(typed.trimmed()) ? typed.trimmed() : ""
+                    #expect(inputValue(body, name: field) == escapedHTML(kept), "the form does not keep the typed \(field): \(context)")
                 }
             }
         case 303:

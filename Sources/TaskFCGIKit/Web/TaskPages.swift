@@ -183,8 +183,10 @@ public enum TaskPages {
             html.raw(problems["title"] == nil && problems["due"] != nil
                      ? "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required autofocus value=\""
                      : "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
-            // The value as typed when the field can hold it; otherwise empty, as a browser shows it.
-            if DueDate.isInputValue(input.due) { html.text(input.due) }
+            // The value as typed (trimmed, as it was read) when the field can hold it; otherwise
+            // empty, as a browser would show it.
+            let due = input.due.trimmed()
+            if DueDate.isInputValue(due) { html.text(due) }
             html.raw(problems["due"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"due-error\">")
             html.raw(id == nil ? "<button type=\"submit\">Create task</button>" : "<button type=\"submit\">Save changes</button>")
             html.raw("</form>")
