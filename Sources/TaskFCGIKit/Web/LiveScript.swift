@@ -113,7 +113,11 @@ enum LiveScript {
 
           function refresh() {
             return fetch(location.href, { cache: 'no-store', credentials: 'same-origin' }).then(function (answer) {
-              if (answer.status === 404) { announce('This task was deleted.'); token = null; return; }
+              if (answer.status === 404) { // the task was deleted, or the list has fewer pages now
+                announce(document.getElementById('facts') ? 'This task was deleted.' : 'This page of the list no longer exists.');
+                token = null;
+                return;
+              }
               if (!answer.ok) throw new Error('status ' + answer.status);
               return answer.text().then(function (text) {
                 var fresh = new DOMParser().parseFromString(text, 'text/html');
