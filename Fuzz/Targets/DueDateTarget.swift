@@ -4,8 +4,8 @@
 // The selector's value modulo 4 picks the zone, so the ASCII digits 0–3 in the seed files read as:
 // 0 UTC, 1 Europe/Berlin, 2 America/New_York, 3 Australia/Lord_Howe (30-minute DST shift).
 // Checked properties:
-// - an accepted due date shows (`inputValue`) as the same wall-clock time and parses back to the
-//   same instant (whole seconds);
+// - an accepted due date shows (`inputValue`) as the same wall-clock time, a value the form echoes
+//   (`isInputValue`), and parses back to the same instant (whole seconds);
 // - `.missing` only for blank text, `.skipped` never in UTC and names the zone;
 // - `validate` refuses blank, over-long and control-character titles, accepts only when `parse`
 //   succeeds (same instant, else the same message for the due field) and keeps the trimmed title.
@@ -30,6 +30,8 @@ public func fuzzDueDate(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case .success(let instant):
         fuzzCheck(instant.milliseconds % 1000 == 0, "\(context): instant \(instant.milliseconds) ms has a fraction")
         let shown = DueDate.inputValue(instant, in: zone)
+        // The form echoes a value only when a datetime-local field can hold it: every shown one can.
+        fuzzCheck(DueDate.isInputValue(shown), "\(context): shown as \(shown), which the form would not echo")
         fuzzCheck(DueDate.parse(shown, in: zone) == .success(instant),
                   "\(context): shown as \(shown), which parses to \(DueDate.parse(shown, in: zone)), not \(instant)")
         // The wall-clock time shown is the one typed: same date, hour and minute; seconds when not 00.

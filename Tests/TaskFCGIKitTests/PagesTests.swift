@@ -11,6 +11,8 @@ import Testing
     private static let evilEncoded = "%3Cscript%3Ealert(%22x%22)%3C%2Fscript%3E+%26+%27q%27"
 
     private func expectOnlyEscaped(_ page: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        // Every page carries the worker's own script file; nothing else may be a script.
+        let page = page.replacing(Layout.scriptElement, with: "")
         #expect(page.contains(Self.evilEscaped), sourceLocation: sourceLocation)
         #expect(!page.contains("<script"), sourceLocation: sourceLocation)
         #expect(!page.contains("</script"), sourceLocation: sourceLocation)
@@ -45,13 +47,14 @@ import Testing
 
     @Test func keptInputIsEscapedInTheRerenderedForm() throws {
         let web = try Web()
-        // A bad due date keeps the evil title; the evil due text is kept too.
+        // A bad due date keeps the evil title; the evil due text cannot be a datetime-local
+        // value (HTML forbids it, browsers drop it), so the field comes back empty.
         let response = web.post("/tasks", "title=\(Self.evilEncoded)&due=%22%3E%3Cscript%3E")
         #expect(response.status == 422)
         let page = Web.body(response)
         expectOnlyEscaped(page)
         #expect(Web.attribute("value", of: try #require(Web.input(named: "title", in: page))) == Self.evilEscaped)
-        #expect(Web.attribute("value", of: try #require(Web.input(named: "due", in: page))) == "&quot;&gt;&lt;script&gt;")
+        #expect(Web.attribute("value", of: try #require(Web.input(named: "due", in: page))) == "")
         #expect(try web.allTasks().isEmpty)
 
         // The same on the edit form.

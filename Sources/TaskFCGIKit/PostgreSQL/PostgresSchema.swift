@@ -124,6 +124,16 @@ enum PostgresSchema {
             );
             CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
             """),
+        Migration(name: "004-count-task-changes", sql: """
+            -- The change token live pages poll, as on SQLite (migration 007 there): one increment per
+            -- statement that writes tasks (a statement that changed no row moves it too, which only
+            -- costs a watching page one refresh).
+            ALTER TABLE task_counts ADD COLUMN changes BIGINT NOT NULL DEFAULT 0;
+            CREATE FUNCTION taskfcgi_note_task_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN UPDATE task_counts SET changes = changes + 1 WHERE completed = 0; RETURN NULL; END $$;
+            CREATE TRIGGER tasks_changed AFTER INSERT OR UPDATE OR DELETE ON tasks
+                FOR EACH STATEMENT EXECUTE FUNCTION taskfcgi_note_task_change();
+            """),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

@@ -103,6 +103,20 @@ public final class PostgresTaskStore: TaskStore {
         return counts
     }
 
+    public func changeToken() throws -> Int64 {
+        try db.firstRow("SELECT sum(changes)::BIGINT FROM task_counts", []) { $0.int(0) } ?? 0
+    }
+
+    public func countsAndChangeToken() throws -> (TaskCounts, Int64) {
+        var counts = TaskCounts(pending: 0, completed: 0)
+        var token: Int64 = 0
+        _ = try db.rows("SELECT completed, n, changes FROM task_counts", []) { row in
+            if row.int(0) == 0 { counts.pending = Int(row.int(1)) } else { counts.completed = Int(row.int(1)) }
+            token += row.int(2)
+        }
+        return (counts, token)
+    }
+
     public func earliestPendingDue() throws -> Instant? {
         try db.firstRow("SELECT due_at FROM tasks WHERE completed = 0 ORDER BY due_at LIMIT 1", []) {
             Instant(milliseconds: $0.int(0))

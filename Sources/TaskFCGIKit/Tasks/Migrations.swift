@@ -113,6 +113,32 @@ public enum Schema {
             );
             CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
             """),
+        Migration(name: "007-count-task-changes", sql: """
+            -- The change token live pages poll (`GET /tasks/changes`): it grows with every insert,
+            -- delete, completion and edit of a task, whoever makes it, so an unchanged page is
+            -- answered from these two rows without reading `tasks`. `PRAGMA data_version` cannot
+            -- serve: it is per connection and does not move for that connection's own writes.
+            -- The count triggers already write these rows, so the token costs no extra page write.
+            ALTER TABLE task_counts ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
+            DROP TRIGGER tasks_counted_on_insert;
+            DROP TRIGGER tasks_counted_on_delete;
+            DROP TRIGGER tasks_counted_on_update;
+            CREATE TRIGGER tasks_counted_on_insert AFTER INSERT ON tasks BEGIN
+                UPDATE task_counts SET n = n + 1, changes = changes + 1 WHERE completed = NEW.completed;
+            END;
+            CREATE TRIGGER tasks_counted_on_delete AFTER DELETE ON tasks BEGIN
+                UPDATE task_counts SET n = n - 1, changes = changes + 1 WHERE completed = OLD.completed;
+            END;
+            CREATE TRIGGER tasks_counted_on_update AFTER UPDATE OF completed ON tasks
+            WHEN OLD.completed <> NEW.completed BEGIN
+                UPDATE task_counts SET n = n - 1, changes = changes + 1 WHERE completed = OLD.completed;
+                UPDATE task_counts SET n = n + 1, changes = changes + 1 WHERE completed = NEW.completed;
+            END;
+            CREATE TRIGGER tasks_changed_on_edit AFTER UPDATE OF title, due_at ON tasks
+            WHEN OLD.title IS NOT NEW.title OR OLD.due_at <> NEW.due_at BEGIN
+                UPDATE task_counts SET changes = changes + 1 WHERE completed = NEW.completed;
+            END;
+            """),
     ]
 
     /// Why a database cannot be used with this build.

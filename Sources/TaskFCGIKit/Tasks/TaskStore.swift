@@ -18,6 +18,11 @@ public protocol TaskStore: AnyObject {
     func list(_ filter: TaskFilter, from cursor: TaskCursor?, forward: Bool, limit: Int) throws -> [TaskItem]
     /// How many tasks are pending and completed.
     func counts() throws -> TaskCounts
+    /// A number that grows whenever any task is created, edited, completed or deleted (by any
+    /// process); read from the two rows of kept counts, never from `tasks`. Live pages poll it.
+    func changeToken() throws -> Int64
+    /// `counts()` and `changeToken()` from one read of the same rows (what the list page shows).
+    func countsAndChangeToken() throws -> (TaskCounts, Int64)
     /// The earliest due date among pending tasks.
     func earliestPendingDue() throws -> Instant?
     /// Creates a task under an idempotency key, in one transaction with the key: a later create with

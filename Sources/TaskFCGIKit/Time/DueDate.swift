@@ -44,6 +44,12 @@ public enum DueDate {
         return text
     }
 
+    /// Whether `text` is exactly a value a `datetime-local` field can hold (a real date and time):
+    /// anything else is not echoed into the field, where HTML forbids it and browsers drop it.
+    public static func isInputValue(_ text: String) -> Bool {
+        civilTime(text)?.isValid ?? false
+    }
+
     private static func civilTime(_ text: String) -> CivilTime? {
         let bytes = Array(text.utf8)
         // Fixed positions: 0123-56-89T12:45[:78[.fraction]]

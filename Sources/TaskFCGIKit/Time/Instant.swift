@@ -58,15 +58,7 @@ enum UTCText {
         return String(unsafeUninitializedCapacity: 21 + yearDigits) { out in
             var at = 0
             if year < 0 { out[0] = UInt8(ascii: "-"); at = 1 }
-            func put(_ value: Int, _ width: Int, then separator: UInt8) {
-                var rest = value
-                for index in stride(from: at + width - 1, through: at, by: -1) {
-                    out[index] = UInt8(rest % 10) + UInt8(ascii: "0")
-                    rest /= 10
-                }
-                out[at + width] = separator
-                at += width + 1
-            }
+            func put(_ value: Int, _ width: Int, then separator: UInt8) { digits(value, width, then: separator, into: out, at: &at) }
             put(abs(year), yearDigits, then: UInt8(ascii: "-"))
             put(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
             put(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
@@ -76,6 +68,17 @@ enum UTCText {
             put(Int(instant.milliseconds.floorMod(1000)), 3, then: UInt8(ascii: "Z"))
             return at
         }
+    }
+
+    /// `value` as `width` zero-padded digits and then `separator`, at `at` in `out` (moved past them).
+    static func digits(_ value: Int, _ width: Int, then separator: UInt8, into out: UnsafeMutableBufferPointer<UInt8>, at: inout Int) {
+        var rest = value
+        for index in stride(from: at + width - 1, through: at, by: -1) {
+            out[index] = UInt8(rest % 10) + UInt8(ascii: "0")
+            rest /= 10
+        }
+        out[at + width] = separator
+        at += width + 1
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

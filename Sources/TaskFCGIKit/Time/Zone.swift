@@ -38,9 +38,15 @@ public struct Zone: Sendable {
 
     /// Wall-clock time and zone name at `instant`, looking the offset up once.
     public func local(at instant: Instant) -> (civil: CivilTime, abbreviation: String) {
+        let (civil, _, name) = localWithOffset(at: instant)
+        return (civil, name)
+    }
+
+    /// The same, with the offset from UTC in seconds.
+    public func localWithOffset(at instant: Instant) -> (civil: CivilTime, offset: Int, abbreviation: String) {
         let seconds = instant.milliseconds.floorDiv(1000)
         let (offset, name) = local(seconds: seconds)
-        return (CivilTime(secondsAsIfUTC: seconds + Int64(offset)), name)
+        return (CivilTime(secondsAsIfUTC: seconds + Int64(offset)), offset, name)
     }
 
     /// The offset and its name from the table, or from Foundation outside it.

@@ -117,7 +117,7 @@ enum JobsPages {
             html.raw("<p class=\"muted\">No runs recorded yet.</p>")
             return
         }
-        html.raw("<table><thead><tr><th>Started</th><th>Run</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
+        html.raw("<table class=\"runs\"><thead><tr><th>Started</th><th>Run</th><th>Duration</th><th>Tasks</th><th>Error</th></tr></thead><tbody>")
         for run in runs.prefix(10) {
             html.raw("<tr><td>")
             html.date(run.startedAt, in: zone)

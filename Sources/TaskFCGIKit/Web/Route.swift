@@ -2,7 +2,7 @@
 /// counts by it, so label values stay a short fixed list whatever paths clients send.
 public enum Route: Int, CaseIterable, Sendable {
     case root, healthz, status, metrics, jobs, jobRun
-    case tasks, taskNew, task, taskEdit, taskDelete
+    case tasks, taskNew, task, taskEdit, taskDelete, taskChanges, asset
     case apiTasks, apiTask, apiJobs, apiJobRun, apiOpenAPI, apiUnknown
     /// Any other path (a 404).
     case unknown
@@ -21,6 +21,8 @@ public enum Route: Int, CaseIterable, Sendable {
         case .task: return "/tasks/{id}"
         case .taskEdit: return "/tasks/{id}/edit"
         case .taskDelete: return "/tasks/{id}/delete"
+        case .taskChanges: return "/tasks/changes"
+        case .asset: return "/assets/{name}"
         case .apiTasks: return "/api/tasks"
         case .apiTask: return "/api/tasks/{id}"
         case .apiJobs: return "/api/jobs"
@@ -44,6 +46,7 @@ public enum Route: Int, CaseIterable, Sendable {
         case "jobs": return jobs(rest, list: .jobs, run: .jobRun, otherwise: .unknown)
         case "tasks": return tasks(rest)
         case "api": return api(rest)
+        case "assets": return rest.count == 1 ? (.asset, String(rest[0])) : (.unknown, nil)
         default: return (.unknown, nil)
         }
     }
@@ -57,7 +60,9 @@ public enum Route: Int, CaseIterable, Sendable {
     private static func tasks(_ rest: [Substring]) -> (Route, String?) {
         switch rest.count {
         case 0: return (.tasks, nil)
-        case 1: return rest[0] == "new" ? (.taskNew, nil) : (.task, String(rest[0]))
+        case 1 where rest[0] == "new": return (.taskNew, nil)
+        case 1 where rest[0] == "changes": return (.taskChanges, nil)
+        case 1: return (.task, String(rest[0]))
         case 2 where rest[1] == "edit": return (.taskEdit, String(rest[0]))
         case 2 where rest[1] == "delete": return (.taskDelete, String(rest[0]))
         default: return (.unknown, nil)

@@ -50,6 +50,13 @@ public enum Router {
             let id = try taskID(parameter)
             try allow(method, ["POST"])
             return try TaskHandlers.delete(request, app, id: id)
+        case .taskChanges:
+            try allow(method, ["GET", "HEAD"])
+            return try ChangeToken.response(request, app)
+        case .asset:
+            try allow(method, ["GET", "HEAD"])
+            guard let asset = Assets.named(parameter ?? "") else { throw HTTPError.notFound() }
+            return asset.response
         case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .unknown:
             throw HTTPError.notFound()
         }

@@ -21,9 +21,11 @@ enum TaskHandlers {
             }
         }
         let start = try ListPaging.start(query, page: page, blankIsAbsent: true)
-        let counts = try app.store.counts()
+        // The token with the counts, before the rows: a change after it is read moves it, so a
+        // live page cannot miss one.
+        let (counts, token) = try app.store.countsAndChangeToken()
         let model = TaskPages.ListModel(page: try ListPaging.load(app.store, filter, start, counts: counts), filter: filter,
-                                        counts: counts, now: app.clock.now(), zone: app.zone)
+                                        counts: counts, now: app.clock.now(), zone: app.zone, token: token)
         return TaskPages.list(model)
     }
 
@@ -46,7 +48,8 @@ enum TaskHandlers {
     }
 
     static func show(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {
-        TaskPages.detail(try find(id, app), now: app.clock.now(), zone: app.zone)
+        let token = try app.store.changeToken()
+        return TaskPages.detail(try find(id, app), now: app.clock.now(), zone: app.zone, token: token)
     }
 
     static func edit(_ request: Request, _ app: AppContext, id: Int64) throws -> Response {

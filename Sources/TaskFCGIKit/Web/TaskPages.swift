@@ -11,11 +11,13 @@ public enum TaskPages {
         public var counts: TaskCounts
         public var now: Instant
         public var zone: Zone
+        /// The store's change token, read before the counts and rows (see `Layout.Live`).
+        public var token: Int64 = 0
     }
 
     public static func list(_ model: ListModel) -> Response {
-        Layout.page(title: "Tasks") { html in
-            html.raw("<h1>Tasks</h1><p class=\"tabs\">")
+        Layout.page(title: "Tasks", live: Layout.Live(token: model.token, now: model.now)) { html in
+            html.raw("<h1>Tasks</h1><p class=\"tabs\" id=\"counts\">")
             for filter in TaskFilter.allCases {
                 html.raw("<a href=\"/tasks?status=")
                 html.text(filter.rawValue)
@@ -36,18 +38,31 @@ public enum TaskPages {
     }
 
     private static func table(_ html: inout HTML, _ model: ListModel) {
-        html.raw("<table><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
+        // One row per task; on a phone each row is a card (see `StyleSheet`). `live.js` finds a
+        // row by its link and patches its cells.
+        html.raw("<table class=\"tasks\"><thead><tr><th>Title</th><th>Due</th><th>Status</th><th>Completed at</th></tr></thead><tbody>")
         for task in model.page.tasks {
-            html.raw("<tr><td class=\"title\"><a href=\"/tasks/")
+            html.raw("<tr><td><a href=\"/tasks/")
             html.number(task.id)
             html.raw("\">")
             html.text(task.title)
             html.raw("</a></td><td>")
-            html.date(task.due, in: model.zone)
-            html.raw("</td><td>")
-            badge(&html, task, now: model.now)
-            html.raw("</td><td>")
-            if let action = task.actionAt { html.date(action, in: model.zone) }
+            // One relative time per row, the one that matters (due while pending, completed
+            // after): it keeps the page within a few percent of its weight before them.
+            if let action = task.actionAt {
+                html.date(task.due, in: model.zone)
+                html.raw("</td><td>")
+                badge(&html, task, now: model.now)
+                html.raw("</td><td>")
+                html.time(action, in: model.zone)
+                html.relative(.done, action, now: model.now)
+            } else {
+                html.time(task.due, in: model.zone)
+                html.relative(.due, task.due, now: model.now)
+                html.raw("</td><td>")
+                badge(&html, task, now: model.now)
+                html.raw("</td><td>")
+            }
             html.raw("</td></tr>")
         }
         html.raw("</tbody></table>")
@@ -93,25 +108,28 @@ public enum TaskPages {
     /// The state a person cares about: pending, overdue (the job is about to act) or completed.
     static func badge(_ html: inout HTML, _ task: TaskItem, now: Instant) {
         if task.isCompleted {
-            html.raw("<span class=\"badge completed\">completed</span>")
+            html.raw("<span class=\"completed\">completed</span>")
         } else if task.due <= now {
-            html.raw("<span class=\"badge overdue\">overdue, waiting for the job</span>")
+            html.raw("<span class=\"overdue\">overdue, waiting for the job</span>")
         } else {
-            html.raw("<span class=\"badge pending\">pending</span>")
+            html.raw("<span class=\"pending\">pending</span>")
         }
     }
 
-    public static func detail(_ task: TaskItem, now: Instant, zone: Zone) -> Response {
-        Layout.page(title: task.title) { html in
+    /// A task's page; `token`: the store's change token read before the task (see `Layout.Live`).
+    public static func detail(_ task: TaskItem, now: Instant, zone: Zone, token: Int64 = 0) -> Response {
+        Layout.page(title: task.title, live: Layout.Live(token: token, now: now)) { html in
             html.raw("<h1>")
             html.text(task.title)
-            html.raw("</h1><div class=\"card\"><dl><dt>Due</dt><dd>")
-            html.date(task.due, in: zone)
+            html.raw("</h1><div class=\"card\" id=\"facts\"><dl><dt>Due</dt><dd>")
+            html.time(task.due, in: zone)
+            if !task.isCompleted { html.relative(.due, task.due, now: now) }
             html.raw("</dd><dt>Status</dt><dd>")
             badge(&html, task, now: now)
             html.raw("</dd><dt>Completed at</dt><dd>")
             if let action = task.actionAt {
-                html.date(action, in: zone)
+                html.time(action, in: zone)
+                html.relative(.done, action, now: now)
                 html.raw(" <span class=\"muted\">(")
                 html.text(DateText.span(action.since(task.due)))
                 html.raw(action >= task.due ? " after the due time)</span>" : " before the due time)</span>")
@@ -119,8 +137,8 @@ public enum TaskPages {
                 html.raw("<span class=\"muted\">not yet</span>")
             }
             html.raw("</dd><dt>Created</dt><dd>")
-            html.date(task.createdAt, in: zone)
-            html.raw("</dd></dl></div>")
+            html.time(task.createdAt, in: zone)
+            html.raw("</dd></dl></div><div id=\"state\">")
             if task.isCompleted {
                 html.raw("<p class=\"note\">Completed tasks are read-only: the job has acted on this one.</p>")
             } else if task.due <= now {
@@ -135,7 +153,7 @@ public enum TaskPages {
             html.raw("<form method=\"post\" action=\"/tasks/")
             html.number(task.id)
             html.raw("/delete\"><button class=\"danger\" type=\"submit\">Delete</button></form>")
-            html.raw("<a href=\"/tasks\">Back to the list</a></div>")
+            html.raw("<a href=\"/tasks\">Back to the list</a></div></div>")
         }
     }
 
@@ -164,15 +182,22 @@ public enum TaskPages {
             fieldError(&html, problems["title"], id: "title-error")
             html.raw("<input type=\"text\" id=\"title\" name=\"title\" maxlength=\"")
             html.number(TaskInput.maxTitleLength)
-            html.raw("\" required autofocus value=\"")
+            // Focus starts in the first field with a problem (the title when there is none), so a
+            // screen reader reads that field's error, which it is described by, at once.
+            html.raw(problems["title"] != nil || problems["due"] == nil ? "\" required autofocus value=\"" : "\" required value=\"")
             html.text(input.title)
             html.raw(problems["title"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"title-error\">")
             html.raw("<label for=\"due\">Due date and time <span class=\"muted\">(")
             html.text(zone.identifier)
             html.raw(")</span></label>")
             fieldError(&html, problems["due"], id: "due-error")
-            html.raw("<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
-            html.text(input.due)
+            html.raw(problems["title"] == nil && problems["due"] != nil
+                     ? "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required autofocus value=\""
+                     : "<input type=\"datetime-local\" id=\"due\" name=\"due\" step=\"1\" required value=\"")
+            // The value as typed (trimmed, as it was read) when the field can hold it; otherwise
+            // empty, as a browser would show it.
+            let due = input.due.trimmed()
+            if DueDate.isInputValue(due) { html.text(due) }
             html.raw(problems["due"] == nil ? "\">" : "\" aria-invalid=\"true\" aria-describedby=\"due-error\">")
             html.raw(id == nil ? "<button type=\"submit\">Create task</button>" : "<button type=\"submit\">Save changes</button>")
             html.raw("</form>")
