@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TaskFCGI side by side with the shared harness's peers (/work/shared/bench): the C libfcgi
+# TaskFCGI side by side with the shared harness's peers (../shared/bench): the C libfcgi
 # worker ("c-fcgi", the physical limit for libfcgi + SQLite) and PHP-FPM ("php"). Builds the
 # release worker, then runs the harness's compare.sh twice: c-fcgi vs swift, php vs swift.
 #
@@ -11,12 +11,14 @@
 # `due`, TaskFCGI a datetime-local one, so the seed and POST bodies are set per side (A_ENV, B_ENV).
 # TaskFCGI's cheap route is /healthz (the peers' is /static). Every other harness knob (DURATION,
 # WARMUP, ROUNDS, GET_CONNS, ...) passes through. The harness keeps the raw lines in
-# /work/shared/bench/results/compare-<time>.txt; this script prints the tables it prints and
+# ../shared/bench/results/compare-<time>.txt; this script prints the tables it prints and
 # keeps them in Benchmarks/results/compare-latest.txt.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
+# The shared harness sits beside the project (../shared/bench from its root); BENCH_DIR overrides.
+BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
+BENCH_DIR=$(cd "$BENCH_DIR" 2>/dev/null && pwd || echo "$BENCH_DIR")
 [[ -x $BENCH_DIR/compare.sh ]] || { echo "compare.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
 
 [[ -n ${BIN:-} ]] && COMMIT=${COMMIT:-unknown (BIN given; set COMMIT)}

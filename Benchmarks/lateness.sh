@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Due-task lateness through the shared harness (/work/shared/bench/lateness.sh): TaskFCGI behind
+# Due-task lateness through the shared harness (../shared/bench/lateness.sh): TaskFCGI behind
 # nginx, TASKS tasks POSTed with a `due` to the second, spread over SPREAD_S seconds; prints
 #   lateness n=N completed=M p50_ms=N p99_ms=N max_ms=N min_ms=N
 # where lateness = action_at - due_at (both Unix ms in TaskFCGI's schema). The peers have no
@@ -11,7 +11,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
+# The shared harness sits beside the project (../shared/bench from its root); BENCH_DIR overrides.
+BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
+BENCH_DIR=$(cd "$BENCH_DIR" 2>/dev/null && pwd || echo "$BENCH_DIR")
 [[ -x $BENCH_DIR/lateness.sh ]] || { echo "lateness.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
 
 if [[ -z ${BIN:-} ]]; then
