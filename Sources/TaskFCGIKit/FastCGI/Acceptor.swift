@@ -1,11 +1,15 @@
+import CFastCGI
 import Glibc
 import Synchronization
 
 /// The request threads' accept loop, owned here rather than by libfcgi: libfcgi's shutdown flag
 /// is only checked before `accept`, so a thread already blocked there kept taking connections
-/// after SIGTERM. Each thread waits in `poll` on the listening socket and a wake-up pipe, then
-/// accepts without blocking (the socket is O_NONBLOCK: several threads, or another worker on the
-/// same inherited socket, may race for one connection, and the loser must come back to `poll`).
+/// after SIGTERM. A thread first accepts without blocking (the socket is O_NONBLOCK: several
+/// threads, or another worker on the same inherited socket, may race for one connection, and the
+/// loser must not block); only when nothing is waiting does it sleep, in `epoll_wait` on one epoll
+/// instance shared by all threads, watching the listening socket and a wake-up pipe. Under load
+/// a thread finds the next connection queued and makes one system call for it, not two; and
+/// epoll wakes one sleeping thread per connection, where `poll` on the shared socket woke them all.
 /// After `stop()` no thread accepts again.
 final class Acceptor: Sendable {
     /// What a request thread gets from `next()`.
@@ -22,6 +26,8 @@ final class Acceptor: Sendable {
     /// Readable once `stop()` wrote to it; never drained, so it wakes every thread.
     private let wakeRead: Int32
     private let wakeWrite: Int32
+    /// Watches the listening socket and the wake-up pipe (level-triggered) for every thread.
+    private let epollFD: Int32
     private let stopping = Atomic<Bool>(false)
     private let trusted: TrustedPeers?
     private let trouble: AcceptTrouble
@@ -33,12 +39,19 @@ final class Acceptor: Sendable {
         }
         // The worker starts no programs, so close-on-exec set after the fact cannot leak.
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        (self.listenFD, wakeRead, wakeWrite) = (listenFD, ends[0], ends[1])
+        let epollFD = taskfcgi_epoll_create()
+        guard epollFD >= 0, taskfcgi_epoll_watch(epollFD, listenFD) == 0, taskfcgi_epoll_watch(epollFD, ends[0]) == 0 else {
+            let reason = String(cString: strerror(errno))
+            for fd in [ends[0], ends[1], epollFD] where fd >= 0 { close(fd) }
+            throw Listener.SetupError(description: "epoll failed: \(reason)")
+        }
+        (self.listenFD, wakeRead, wakeWrite, self.epollFD) = (listenFD, ends[0], ends[1], epollFD)
         self.trusted = trusted
         trouble = AcceptTrouble(log: log)
     }
 
     deinit {
+        close(epollFD)
         close(wakeRead)
         close(wakeWrite)
     }
@@ -60,7 +73,6 @@ final class Acceptor: Sendable {
         while true {
             if isStopping { return .stop }
             if pause > 0, waitForWake(milliseconds: pause) { return .stop }
-            guard waitForConnection() else { return .stop }
             let fd = acceptOne()
             if fd >= 0 {
                 pause = 0
@@ -72,8 +84,11 @@ final class Acceptor: Sendable {
             let error = errno
             if isStopping { return .stop }
             switch error {
-            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO, EPERM:
-                // Another thread (or worker) took it, or the peer gave up: wait for the next one.
+            case EAGAIN, EWOULDBLOCK:
+                // Nothing queued (or another thread or worker took it): sleep until something is.
+                guard waitForConnection() else { return .stop }
+            case EINTR, ECONNABORTED, EPROTO, EPERM:
+                // The peer gave up, or a signal: try again.
                 continue
             case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                 trouble.failed(error)
@@ -92,22 +107,20 @@ final class Acceptor: Sendable {
 
     /// Blocks until the listening socket is readable (true) or the wake-up pipe is (false).
     private func waitForConnection() -> Bool {
-        var entries = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         while true {
-            let ready = poll(&entries, 2, -1)
+            let ready = taskfcgi_epoll_wait(epollFD)
             if ready < 0, errno == EINTR { continue }
-            if entries[1].revents != 0 { return false }
-            // Errors and hang-ups on the listening socket surface from accept().
-            return true
+            // The pipe only ever becomes readable for a stop; errors on the listening socket
+            // (and on epoll itself) surface from accept().
+            return !isStopping
         }
     }
 
     private func acceptOne() -> Int32 {
-        // The connection is blocking (Linux's accept does not pass O_NONBLOCK on): libfcgi reads it so.
-        let fd = accept(listenFD, nil, nil)
+        // The connection is blocking (Linux's accept does not pass O_NONBLOCK on): libfcgi reads it
+        // so. Close-on-exec comes with the accept itself, not from another system call.
+        let fd = taskfcgi_accept_cloexec(listenFD)
         guard fd >= 0 else { return fd }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         // libfcgi's own accept dropped unix peers silent for 2 s; reading them ourselves, a peer
         // that connects and never sends would pin a thread for good. nginx sends at once.
         var limit = timeval(tv_sec: Self.readTimeoutSeconds, tv_usec: 0)

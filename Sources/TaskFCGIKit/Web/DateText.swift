@@ -1,7 +1,8 @@
 /// Instants as people read them in the app's zone: `Tue 24 Nov 2026, 21:30 CET`.
 public enum DateText {
-    private static let weekdays: [StaticString] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    // Three letters each, indexed by weekday (0 = Sunday) and month - 1: no array per lookup.
+    private static let weekdayNames: StaticString = "SunMonTueWedThuFriSat"
+    private static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
 
     /// Day, date, time to the minute (seconds when not zero) and zone abbreviation.
     public static func display(_ instant: Instant, in zone: Zone) -> String {
@@ -10,23 +11,25 @@ public enum DateText {
         return String(decoding: html.bytes, as: UTF8.self)
     }
 
-    /// Writes `display` straight into a page: list pages show a hundred dates, so the text is
-    /// formatted on the stack and appended in one go.
+    /// Writes `display` straight into a page: list pages show a hundred dates, so the text,
+    /// the zone's abbreviation included when it has nothing to escape, is formatted on the stack
+    /// and appended in one go.
     static func write(_ instant: Instant, in zone: Zone, to html: inout HTML) {
         let (civil, abbreviation) = zone.local(at: instant)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
             var text = StackText(buffer: buffer)
-            text.put(weekdays[civil.weekday]); text.put(" ")
+            text.putName(weekdayNames, civil.weekday); text.put(" ")
             text.put(civil.day, width: 1); text.put(" ")
-            text.put(months[civil.month - 1]); text.put(" ")
+            text.putName(monthNames, civil.month - 1); text.put(" ")
             text.put(civil.year, width: 1); text.put(", ")
-            text.put(civil.hour, width: 2); text.put(":")
-            text.put(civil.minute, width: 2)
-            if civil.second != 0 { text.put(":"); text.put(civil.second, width: 2) }
+            text.putTwoDigits(civil.hour); text.put(":")
+            text.putTwoDigits(civil.minute)
+            if civil.second != 0 { text.put(":"); text.putTwoDigits(civil.second) }
             text.put(" ")
+            let joined = text.putPlain(abbreviation)
             html.append(UnsafeBufferPointer(rebasing: buffer[..<text.count]))
+            if !joined { html.text(abbreviation) }
         }
-        html.text(abbreviation)
     }
 
     /// A rough distance such as `3 s`, `5 min`, `2 h`, `4 days`.
@@ -53,24 +56,57 @@ private struct StackText {
     var count = 0
 
     mutating func put(_ text: StaticString) {
-        UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        copyBytes(from: text.utf8Start, to: buffer.baseAddress! + count, text.utf8CodeUnitCount)
         count += text.utf8CodeUnitCount
+    }
+
+    /// The three letters at `index` of `names`.
+    mutating func putName(_ names: StaticString, _ index: Int) {
+        let source = names.utf8Start + 3 * index, target = buffer.baseAddress! + count
+        target[0] = source[0]
+        target[1] = source[1]
+        target[2] = source[2]
+        count += 3
+    }
+
+    /// `value` as it is, if it fits and has nothing HTML would escape; false (and nothing
+    /// written) otherwise.
+    mutating func putPlain(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            guard let source = bytes.baseAddress else { return true }
+            guard bytes.count <= buffer.count - count, !bytes.contains(where: HTML.isSpecial) else { return false }
+            copyBytes(from: source, to: buffer.baseAddress! + count, bytes.count)
+            count += bytes.count
+            return true
+        }
+    }
+
+    /// 0…99 as two digits (hours, minutes, seconds).
+    mutating func putTwoDigits(_ value: Int) {
+        let base = buffer.baseAddress! + count
+        base[0] = UInt8(truncatingIfNeeded: value / 10) &+ UInt8(ascii: "0")
+        base[1] = UInt8(truncatingIfNeeded: value % 10) &+ UInt8(ascii: "0")
+        count += 2
     }
 
     /// A whole number, zero-padded to `width` digits (years before 1 get a minus sign).
     mutating func put(_ value: Int, width: Int) {
         if value < 0 { put("-"); put(-value, width: width); return }
-        if value < 100, width <= 2 { // day, hour, minute, second: no loops
-            if value >= 10 || width == 2 { buffer[count] = UInt8(value / 10) + UInt8(ascii: "0"); count += 1 }
-            buffer[count] = UInt8(value % 10) + UInt8(ascii: "0"); count += 1
+        if value < 10, width <= 1 {
+            buffer.baseAddress![count] = UInt8(truncatingIfNeeded: value) &+ UInt8(ascii: "0")
+            count += 1
             return
         }
+        if value < 100, width <= 2 { putTwoDigits(value); return }
         var digits = 1, rest = value / 10
         while rest > 0 { digits += 1; rest /= 10 }
         let length = max(width, digits)
         var remaining = value
-        for index in stride(from: count + length - 1, through: count, by: -1) {
-            buffer[index] = UInt8(remaining % 10) + UInt8(ascii: "0")
+        var index = count + length
+        while index > count {
+            index -= 1
+            buffer.baseAddress![index] = UInt8(truncatingIfNeeded: remaining % 10) &+ UInt8(ascii: "0")
             remaining /= 10
         }
         count += length
