@@ -23,11 +23,12 @@ static inline int taskfcgi_epoll_create(void) {
     return epoll_create1(EPOLL_CLOEXEC);
 }
 
-/* Watches `fd` for readability, level-triggered; 0 or -1 and errno. */
-static inline int taskfcgi_epoll_watch(int epoll_fd, int fd) {
+/* Watches `fd` for readability, level-triggered; `exclusive`: this instance is one of several
+   waiting on `fd`, and the kernel wakes one of them per event, not all. 0 or -1 and errno. */
+static inline int taskfcgi_epoll_watch(int epoll_fd, int fd, int exclusive) {
     struct epoll_event event;
     memset(&event, 0, sizeof event);
-    event.events = EPOLLIN;
+    event.events = EPOLLIN | (exclusive ? EPOLLEXCLUSIVE : 0);
     event.data.fd = fd;
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
 }

@@ -6,11 +6,11 @@ import Synchronization
 /// is only checked before `accept`, so a thread already blocked there kept taking connections
 /// after SIGTERM. A thread first accepts without blocking (the socket is O_NONBLOCK: several
 /// threads, or another worker on the same inherited socket, may race for one connection, and the
-/// loser must not block); only when nothing is waiting does it sleep, in `epoll_wait` on one epoll
-/// instance shared by all threads, watching the listening socket and a wake-up pipe. Under load
-/// a thread finds the next connection queued and makes one system call for it, not two; and
-/// epoll wakes one sleeping thread per connection, where `poll` on the shared socket woke them all.
-/// After `stop()` no thread accepts again.
+/// loser must not block); only when nothing is waiting does it sleep, in `epoll_wait` on its own
+/// epoll instance, which watches the listening socket (EPOLLEXCLUSIVE) and a wake-up pipe. Under
+/// load a thread finds the next connection queued and makes one system call for it; idle, one
+/// connection wakes one sleeping thread, as a blocking `accept` would, where `poll` on the shared
+/// socket woke them all. After `stop()` no thread accepts again.
 final class Acceptor: Sendable {
     /// What a request thread gets from `next()`.
     enum Outcome {
@@ -26,8 +26,6 @@ final class Acceptor: Sendable {
     /// Readable once `stop()` wrote to it; never drained, so it wakes every thread.
     private let wakeRead: Int32
     private let wakeWrite: Int32
-    /// Watches the listening socket and the wake-up pipe (level-triggered) for every thread.
-    private let epollFD: Int32
     private let stopping = Atomic<Bool>(false)
     private let trusted: TrustedPeers?
     private let trouble: AcceptTrouble
@@ -39,19 +37,12 @@ final class Acceptor: Sendable {
         }
         // The worker starts no programs, so close-on-exec set after the fact cannot leak.
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        let epollFD = taskfcgi_epoll_create()
-        guard epollFD >= 0, taskfcgi_epoll_watch(epollFD, listenFD) == 0, taskfcgi_epoll_watch(epollFD, ends[0]) == 0 else {
-            let reason = String(cString: strerror(errno))
-            for fd in [ends[0], ends[1], epollFD] where fd >= 0 { close(fd) }
-            throw Listener.SetupError(description: "epoll failed: \(reason)")
-        }
-        (self.listenFD, wakeRead, wakeWrite, self.epollFD) = (listenFD, ends[0], ends[1], epollFD)
+        (self.listenFD, wakeRead, wakeWrite) = (listenFD, ends[0], ends[1])
         self.trusted = trusted
         trouble = AcceptTrouble(log: log)
     }
 
     deinit {
-        close(epollFD)
         close(wakeRead)
         close(wakeWrite)
     }
@@ -66,9 +57,28 @@ final class Acceptor: Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    /// Waits for the next connection. Transient failures (no descriptors or memory left) are
-    /// retried with a growing pause, during which `stop()` still wakes the thread.
-    func next() -> Outcome {
+    /// A request thread's own way to sleep until a connection or a stop: an epoll instance, or
+    /// nil where one cannot be had (`next` then polls, waking every idle thread per connection).
+    func makeWait() -> Wait? {
+        let epollFD = taskfcgi_epoll_create()
+        guard epollFD >= 0 else { return nil }
+        guard taskfcgi_epoll_watch(epollFD, listenFD, 1) == 0, taskfcgi_epoll_watch(epollFD, wakeRead, 0) == 0 else {
+            close(epollFD)
+            return nil
+        }
+        return Wait(epollFD: epollFD)
+    }
+
+    /// One thread's epoll instance (see `makeWait`).
+    final class Wait {
+        let epollFD: Int32
+        init(epollFD: Int32) { self.epollFD = epollFD }
+        deinit { close(epollFD) }
+    }
+
+    /// Waits for the next connection, sleeping in `wait`. Transient failures (no descriptors or
+    /// memory left) are retried with a growing pause, during which `stop()` still wakes the thread.
+    func next(_ wait: Wait?) -> Outcome {
         var pause: Int32 = 0
         while true {
             if isStopping { return .stop }
@@ -86,7 +96,7 @@ final class Acceptor: Sendable {
             switch error {
             case EAGAIN, EWOULDBLOCK:
                 // Nothing queued (or another thread or worker took it): sleep until something is.
-                guard waitForConnection() else { return .stop }
+                guard waitForConnection(wait) else { return .stop }
             case EINTR, ECONNABORTED, EPROTO, EPERM:
                 // The peer gave up, or a signal: try again.
                 continue
@@ -106,13 +116,27 @@ final class Acceptor: Sendable {
     }
 
     /// Blocks until the listening socket is readable (true) or the wake-up pipe is (false).
-    private func waitForConnection() -> Bool {
+    private func waitForConnection(_ wait: Wait?) -> Bool {
+        guard let wait else { return pollForConnection() }
         while true {
-            let ready = taskfcgi_epoll_wait(epollFD)
+            let ready = taskfcgi_epoll_wait(wait.epollFD)
             if ready < 0, errno == EINTR { continue }
             // The pipe only ever becomes readable for a stop; errors on the listening socket
             // (and on epoll itself) surface from accept().
             return !isStopping
+        }
+    }
+
+    /// `waitForConnection` without epoll.
+    private func pollForConnection() -> Bool {
+        var entries = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        while true {
+            let ready = poll(&entries, 2, -1)
+            if ready < 0, errno == EINTR { continue }
+            if entries[1].revents != 0 { return false }
+            // Errors and hang-ups on the listening socket surface from accept().
+            return true
         }
     }
 

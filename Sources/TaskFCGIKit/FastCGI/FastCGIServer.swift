@@ -100,8 +100,12 @@ public final class FastCGIServer: Sendable {
         // to try accepting after a malformed request, accept(-1) fails and we come back here).
         FCGX_InitRequest(request, -1, 0)
         var handler: Handler?
+        let wait = acceptor.makeWait()
+        if wait == nil {
+            log.warning("http", "request thread \(index + 1) has no epoll instance (\(String(cString: strerror(errno)))); it polls instead")
+        }
         loop: while true {
-            switch acceptor.next() {
+            switch acceptor.next(wait) {
             case .stop:
                 break loop
             case .failed(let error):
