@@ -41,10 +41,9 @@ extension FastCGIServer {
         if named(name, "HTTP_CONTENT_TYPE") || named(name, "HTTP_CONTENT_LENGTH") { return }
         let header = headerName(UnsafeBufferPointer(rebasing: name[5...]))
         let text = String(decoding: value, as: UTF8.self)
-        if let earlier = request.headers[header] {
+        // One hash for the usual first occurrence; a repeat is joined after the fact.
+        if let earlier = request.headers.updateValue(text, forKey: header) {
             request.headers[header] = earlier + ", " + text
-        } else {
-            request.headers[header] = text
         }
     }
 

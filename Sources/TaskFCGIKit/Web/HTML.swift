@@ -6,7 +6,8 @@ public struct HTML: ~Copyable {
     private var count = 0
     private var capacity: Int
 
-    public init(capacity: Int = 4096) {
+    /// `capacity`: the default holds a list page of 50 rows (about 16 KB) without growing.
+    public init(capacity: Int = 16 * 1024) {
         self.capacity = max(capacity, 64)
         base = .allocate(capacity: self.capacity)
     }
