@@ -14,6 +14,7 @@ public struct Form: Sendable, Equatable {
     /// Pairs are found by index, so the only allocations are the fields and their Strings.
     public init(urlEncoded bytes: [UInt8]) throws {
         var fields: [(String, String)] = []
+        fields.reserveCapacity(4) // a task form has two fields: one allocation, not one per growth
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
