@@ -17,17 +17,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# The shared harness sits beside the project (../shared/bench from its root); BENCH_DIR overrides.
-BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
-BENCH_DIR=$(cd "$BENCH_DIR" 2>/dev/null && pwd || echo "$BENCH_DIR")
-[[ -x $BENCH_DIR/compare.sh ]] || { echo "compare.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
-
-[[ -n ${BIN:-} ]] && COMMIT=${COMMIT:-unknown (BIN given; set COMMIT)}
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || { echo "compare.sh: no worker binary at $BIN" >&2; exit 1; }
+# shellcheck source=harness.sh
+. "$ROOT/Benchmarks/harness.sh"
+harness_init compare.sh compare.sh
 
 # The same titles on both sides; only the form of `due` differs.
 SEED_TITLE='title=Task+{i}:+review+%3Creport%3E+%26+%22notes%22+for+team%27s+sprint'

@@ -11,16 +11,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# The shared harness sits beside the project (../shared/bench from its root); BENCH_DIR overrides.
-BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
-BENCH_DIR=$(cd "$BENCH_DIR" 2>/dev/null && pwd || echo "$BENCH_DIR")
-[[ -x $BENCH_DIR/lateness.sh ]] || { echo "lateness.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
-
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || { echo "lateness.sh: no worker binary at $BIN" >&2; exit 1; }
+# shellcheck source=harness.sh
+. "$ROOT/Benchmarks/harness.sh"
+harness_init lateness.sh lateness.sh
 
 export LATENESS_SQL='SELECT action_at - due_at FROM tasks WHERE completed = 1'
 export WORKER_CONFIG_TEMPLATE=$ROOT/Benchmarks/taskfcgi.json.tmpl

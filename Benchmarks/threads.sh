@@ -15,17 +15,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# The shared harness sits beside the project (../shared/bench from its root); BENCH_DIR overrides.
-BENCH_DIR=${BENCH_DIR:-$ROOT/../shared/bench}
-BENCH_DIR=$(cd "$BENCH_DIR" 2>/dev/null && pwd || echo "$BENCH_DIR")
-[[ -x $BENCH_DIR/run.sh ]] || { echo "threads.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
-
-[[ -n ${BIN:-} ]] && COMMIT=${COMMIT:-unknown (BIN given; set COMMIT)}
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || { echo "threads.sh: no worker binary at $BIN" >&2; exit 1; }
+# shellcheck source=harness.sh
+. "$ROOT/Benchmarks/harness.sh"
+harness_init threads.sh run.sh
 
 mkdir -p "$ROOT/Benchmarks/results"
 exec > >(tee "$ROOT/Benchmarks/results/threads-latest.txt")
