@@ -10,7 +10,10 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set grid ytics
 set key top left
+# The cheap route is /static (1,950 bytes) on the peers and /healthz (3 bytes and a SQLite read) on TaskFCGI.
+set label 1 "cheap route: /static on the peers, /healthz on TaskFCGI" at graph 0.99, graph 0.97 right font ",9"
 set yrange [0:*]
+set offsets 0, 0, graph 0.3, 0   # headroom above the tallest bar for the key and the values
 set linetype 1 lc rgb "#4c72b0"
 set linetype 2 lc rgb "#dd8452"
 set linetype 3 lc rgb "#8c8c8c"
@@ -23,9 +26,9 @@ set ylabel "requests / s"
 plot dir."/summary.dat" using 2:xtic(1) title "c-fcgi (C, libfcgi)", \
      '' using 6 title "TaskFCGI", \
      '' using 10 title "php-fpm", \
-     '' using ($0 - 0.3):2:(bars($2)) with labels offset 0,0.7 notitle, \
+     '' using ($0 - 0.25):2:(bars($2)) with labels offset 0,0.7 notitle, \
      '' using ($0):6:(bars($6)) with labels offset 0,0.7 notitle, \
-     '' using ($0 + 0.3):10:(bars($10)) with labels offset 0,0.7 notitle
+     '' using ($0 + 0.25):10:(bars($10)) with labels offset 0,0.7 notitle
 
 set output dir."/cpu.png"
 set title "Worker CPU per request, user + system (lower is better), ".label
@@ -33,11 +36,15 @@ set ylabel "µs / request"
 plot dir."/summary.dat" using 3:xtic(1) title "c-fcgi (C, libfcgi)", \
      '' using 7 title "TaskFCGI", \
      '' using 11 title "php-fpm", \
-     '' using ($0 - 0.3):3:(sprintf("%.1f", $3)) with labels offset 0,0.7 notitle, \
+     '' using ($0 - 0.25):3:(sprintf("%.1f", $3)) with labels offset 0,0.7 notitle, \
      '' using ($0):7:(sprintf("%.1f", $7)) with labels offset 0,0.7 notitle, \
-     '' using ($0 + 0.3):11:(sprintf("%.1f", $11)) with labels offset 0,0.7 notitle
+     '' using ($0 + 0.25):11:(sprintf("%.1f", $11)) with labels offset 0,0.7 notitle
 
 set output dir."/latency.png"
+unset label 1
+set offsets 0, 0, 0, 0
+set key top left font ",9"
+set xtics font ",9"
 set multiplot layout 1,2 title "Latency under load (wrk, lower is better), ".label
 set logscale y
 set yrange [0.1:*]
