@@ -32,8 +32,10 @@ import Testing
         for (micros, gone) in [(Int64(0), false), (42, true), (999, false), (1000, false), (13_456, true), (98_765_432, false)] {
             for millis: Int64 in [0, 1_764_500_000_123, -86_400_001, 253_402_300_799_999, 253_402_300_800_000] {
                 let time = Instant(milliseconds: millis)
-                #expect(formatted(method, target, 303, 15_678, micros, gone, time)
-                        == expected(method, target, 303, 15_678, micros, gone, time))
+                for (status, bytes) in [(303, 15_678), (200, 0), (-5, Int.max), (Int.min, 7)] {
+                    #expect(formatted(method, target, status, bytes, micros, gone, time)
+                            == expected(method, target, status, bytes, micros, gone, time))
+                }
             }
         }
     }

@@ -7,7 +7,9 @@ enum ResponseHead {
     /// Writes `response`; false if the client went away.
     static func write(_ response: Response, omitBody: Bool, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
         var reason = Status.reason(response.status)
-        var size = 64 + reason.utf8.count // "Status: NNN … \r\n" and "Content-Length: N\r\n\r\n"
+        // "Status: " + number + " " + reason + CRLF, "Content-Length: " + number + CRLF CRLF: 31
+        // bytes of text, up to 20 per number.
+        var size = 71 + reason.utf8.count
         for header in response.headers { size += header.name.utf8.count + header.value.utf8.count + 4 }
         let headSent = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer -> Bool in
             var out = ByteWriter(buffer.baseAddress!)

@@ -23,13 +23,16 @@ struct ByteWriter {
         count += 1
     }
 
-    /// A non-negative whole number in decimal (at most 20 digits).
+    /// A whole number in decimal, as `String(value)` writes it (at most 20 bytes).
     mutating func put(decimal value: Int) {
-        var digits = 1, rest = value / 10
+        if value < 0 { put(byte: UInt8(ascii: "-")) }
+        var digits = 1, rest = value.magnitude / 10
         while rest > 0 { digits += 1; rest /= 10 }
-        var remaining = value
-        for index in stride(from: count + digits - 1, through: count, by: -1) {
-            base[index] = UInt8(remaining % 10) + UInt8(ascii: "0")
+        var remaining = value.magnitude
+        var index = count + digits
+        while index > count {
+            index -= 1
+            base[index] = UInt8(truncatingIfNeeded: remaining % 10) &+ UInt8(ascii: "0")
             remaining /= 10
         }
         count += digits
