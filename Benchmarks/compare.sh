@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TaskFCGI side by side with the shared harness's peers (/work/shared/bench): the C libfcgi
+# TaskFCGI side by side with the shared harness's peers (../shared/bench): the C libfcgi
 # worker ("c-fcgi", the physical limit for libfcgi + SQLite) and PHP-FPM ("php"). Builds the
 # release worker, then runs the harness's compare.sh twice: c-fcgi vs swift, php vs swift.
 #
@@ -11,20 +11,15 @@
 # `due`, TaskFCGI a datetime-local one, so the seed and POST bodies are set per side (A_ENV, B_ENV).
 # TaskFCGI's cheap route is /healthz (the peers' is /static). Every other harness knob (DURATION,
 # WARMUP, ROUNDS, GET_CONNS, ...) passes through. The harness keeps the raw lines in
-# /work/shared/bench/results/compare-<time>.txt; this script prints the tables it prints and
-# keeps them in Benchmarks/results/compare-latest.txt.
+# ../shared/bench/results/compare-<time>.txt; this script prints the tables it prints and
+# keeps them in Benchmarks/results/compare-latest.txt, and those raw lines (every run of every
+# side) in Benchmarks/results/compare-raw-latest.txt, which Benchmarks/charts.sh draws from.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
-[[ -x $BENCH_DIR/compare.sh ]] || { echo "compare.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
-
-[[ -n ${BIN:-} ]] && COMMIT=${COMMIT:-unknown (BIN given; set COMMIT)}
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || { echo "compare.sh: no worker binary at $BIN" >&2; exit 1; }
+# shellcheck source=harness.sh
+. "$ROOT/Benchmarks/harness.sh"
+harness_init compare.sh compare.sh
 
 # The same titles on both sides; only the form of `due` differs.
 SEED_TITLE='title=Task+{i}:+review+%3Creport%3E+%26+%22notes%22+for+team%27s+sprint'
@@ -38,13 +33,20 @@ peers=("$@")
 ((${#peers[@]})) || peers=(c-fcgi php)
 # Everything below also goes to Benchmarks/results/compare-latest.txt.
 mkdir -p "$ROOT/Benchmarks/results"
+RAW_OUT=$ROOT/Benchmarks/results/compare-raw-latest.txt
+: >"$RAW_OUT"
 exec > >(tee "$ROOT/Benchmarks/results/compare-latest.txt")
 echo "# TaskFCGI vs ${peers[*]}, $(date -Is), nproc=$(nproc), $(uname -r), commit ${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)}; binary $BIN ($(date -r "$BIN" -Is)); uptime: $(uptime | sed 's/^ *//')"
 for peer in "${peers[@]}"; do
     case $peer in c-fcgi|php) ;; *) echo "compare.sh: peer must be c-fcgi or php, not '$peer'" >&2; exit 2 ;; esac
     echo
     echo "## $peer (A) vs swift (B): B/A is TaskFCGI relative to $peer"
-    A_ENV=$PEER_ENV B_ENV=$SWIFT_ENV "$BENCH_DIR/compare.sh" "$peer" cmd:"exec $BIN --config \$CONF"
+    tables=$(mktemp)
+    A_ENV=$PEER_ENV B_ENV=$SWIFT_ENV "$BENCH_DIR/compare.sh" "$peer" cmd:"exec $BIN --config \$CONF" | tee "$tables"
+    # The harness names its raw file on the medians line: "... raw: results/compare-<time>.txt".
+    raw=$(sed -n 's/.*raw: \(results\/compare-[0-9-]*\.txt\).*/\1/p' "$tables" | tail -n 1)
+    rm -f "$tables"
+    if [[ -n $raw && -f $BENCH_DIR/$raw ]]; then grep -v '^#' "$BENCH_DIR/$raw" >>"$RAW_OUT"; fi
 done
 echo
 echo "# done: $(uptime | sed 's/^ *//')"

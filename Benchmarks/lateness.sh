@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Due-task lateness through the shared harness (/work/shared/bench/lateness.sh): TaskFCGI behind
+# Due-task lateness through the shared harness (../shared/bench/lateness.sh): TaskFCGI behind
 # nginx, TASKS tasks POSTed with a `due` to the second, spread over SPREAD_S seconds; prints
 #   lateness n=N completed=M p50_ms=N p99_ms=N max_ms=N min_ms=N
 # where lateness = action_at - due_at (both Unix ms in TaskFCGI's schema). The peers have no
@@ -11,14 +11,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
-[[ -x $BENCH_DIR/lateness.sh ]] || { echo "lateness.sh: no harness at $BENCH_DIR (set BENCH_DIR)" >&2; exit 2; }
-
-if [[ -z ${BIN:-} ]]; then
-    if [[ ${SKIP_BUILD:-0} != 1 ]]; then (cd "$ROOT" && swift build -c release --product taskfcgi >&2); fi
-    BIN=$(cd "$ROOT" && swift build -c release --show-bin-path)/taskfcgi
-fi
-[[ -x $BIN ]] || { echo "lateness.sh: no worker binary at $BIN" >&2; exit 1; }
+# shellcheck source=harness.sh
+. "$ROOT/Benchmarks/harness.sh"
+harness_init lateness.sh lateness.sh
 
 export LATENESS_SQL='SELECT action_at - due_at FROM tasks WHERE completed = 1'
 export WORKER_CONFIG_TEMPLATE=$ROOT/Benchmarks/taskfcgi.json.tmpl

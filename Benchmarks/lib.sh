@@ -4,6 +4,9 @@
 # WORKER_START_TIMEOUT, then calls bench_init. Every process started here is stopped at exit, by
 # its own pid.
 
+# The shared harness (peers, setup.sh) sits beside the project: ../shared/bench from its root.
+BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/shared/bench}
+
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
@@ -42,7 +45,7 @@ bench_init() {
     local tool
     for tool in nginx sqlite3 curl awk "$@"; do
         command -v "$tool" >/dev/null 2>&1 || [[ -x /usr/sbin/$tool ]] \
-            || die "$tool not found (as root: /work/shared/bench/setup.sh installs nginx, wrk, sqlite3, curl)"
+            || die "$tool not found (as root: $BENCH_DIR/setup.sh installs nginx, wrk, sqlite3, curl)"
     done
     [[ -f /etc/nginx/fastcgi_params ]] || die "/etc/nginx/fastcgi_params not found (install nginx)"
     NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)

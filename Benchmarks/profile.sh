@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Where the worker's CPU per request goes: the release worker under valgrind's callgrind behind
-# nginx, serving REQUESTS sequential GET /tasks (1,000 tasks in the database), then REQUESTS
-# POST /tasks, each counted on its own (callgrind_control -z / -d around the run, after a warm-up).
-# Instruction counts do not depend on how busy the machine is, so they compare well across runs.
+# nginx, serving REQUESTS sequential GET /healthz, then GET /tasks (1,000 tasks in the database),
+# then POST /tasks, each counted on its own (callgrind_control -z / -d around the run, after a
+# warm-up). Instruction counts do not depend on how busy the machine is, so they compare well
+# across runs. Heap allocations per request are the calls to malloc, calloc, realloc and the
+# aligned allocators that callgrind counted in the same window (a Swift allocation is one
+# malloc; libfcgi's and SQLite's are counted too).
 #
 #   Benchmarks/profile.sh                 # 2,000 requests per route
 #   REQUESTS=500 TOP=25 Benchmarks/profile.sh
@@ -10,7 +13,7 @@
 # Writes Benchmarks/results/profile-<route>.txt (callgrind_annotate, inclusive and self, Swift
 # names demangled) and keeps the callgrind.out files there for kcachegrind/qcachegrind; prints
 # "profile ROUTE requests=N ir_per_req=N" and the top functions. With the shared harness's C peer
-# built (/work/shared/bench/run.sh c-fcgi builds it), the same is measured for it, for reference
+# built (../shared/bench/run.sh c-fcgi builds it), the same is measured for it, for reference
 # (its /tasks page is a bare table without counts or dates in a zone; see Benchmarks/README.md).
 set -euo pipefail
 
@@ -20,14 +23,15 @@ REQUESTS=${REQUESTS:-2000}
 WARM=${WARM:-50}
 TOP=${TOP:-15}
 OUT_DIR=${OUT_DIR:-$BENCH/results}
-PEER_BIN=${PEER_BIN:-/work/shared/bench/peers/c-fcgi/build/c-fcgi}
-PEER_SEED=${PEER_SEED:-/work/shared/bench/seed.sql}
+
 POST_BODY=${POST_BODY:-'title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party&due=2027-01-01T09:00'}
 export WORKER_START_TIMEOUT=${WORKER_START_TIMEOUT:-120}   # valgrind starts slowly
 
 # shellcheck source=lib.sh
 . "$BENCH/lib.sh"
 bench_init valgrind callgrind_annotate callgrind_control
+PEER_BIN=${PEER_BIN:-$BENCH_DIR/peers/c-fcgi/build/c-fcgi}
+PEER_SEED=${PEER_SEED:-$BENCH_DIR/seed.sql}
 mkdir -p "$OUT_DIR"
 demangle() { if command -v swift >/dev/null; then swift demangle --simplified; else cat; fi; }
 
@@ -64,9 +68,11 @@ measure() {
     cp "$dump" "$OUT_DIR/callgrind.$name.out"
     rm -f "$dump"
     ir=$(awk '/^summary:|^totals:/ { print $2; exit }' "$OUT_DIR/callgrind.$name.out")
+    allocs=$(allocations "$OUT_DIR/callgrind.$name.out")
     {
         echo "# $label $route: $REQUESTS requests after $WARM warm-up ones; $(date -Is); commit ${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)}; $BIN"
         echo "# total Ir $ir = $((ir / REQUESTS)) per request (whole process: request threads, job thread, libfcgi, SQLite, libc)"
+        echo "# heap allocations $allocs = $(awk -v a="$allocs" -v n="$REQUESTS" 'BEGIN { printf "%.1f", a / n }') per request (calls to malloc, calloc, realloc, posix_memalign, aligned_alloc)"
         echo
         echo "## inclusive (one row per function)"
         printf '%14s %7s %10s  %s\n' Ir share Ir/request function
@@ -79,7 +85,25 @@ measure() {
         echo "## callgrind_annotate --inclusive=yes (raw)"
         callgrind_annotate --auto=no --inclusive=yes --threshold=100 "$OUT_DIR/callgrind.$name.out" 2>/dev/null | demangle | cut -c1-220 | sed -n '/^Ir/,$p' | head -n 100 || true
     } >"$OUT_DIR/profile-$name.txt"
-    echo "profile $label $route requests=$REQUESTS ir_per_req=$((ir / REQUESTS)) report=${OUT_DIR#"$ROOT"/}/profile-$name.txt"
+    echo "profile $label $route requests=$REQUESTS ir_per_req=$((ir / REQUESTS)) allocs_per_req=$(awk -v a="$allocs" -v n="$REQUESTS" 'BEGIN { printf "%.1f", a / n }') report=${OUT_DIR#"$ROOT"/}/profile-$name.txt"
+}
+
+# allocations CALLGRIND_FILE: calls into the C allocators, summed over every call site. Names are
+# compressed in the file ("cfn=(12) malloc" once, then "cfn=(12)"), so ids are mapped first.
+allocations() {
+    awk '
+        /^c?fn=\(/ {
+            id = $0; sub(/^c?fn=\(/, "", id); sub(/\).*/, "", id)
+            name = $0; sub(/^c?fn=\([0-9]+\) ?/, "", name)
+            if (name != "") names[id] = name
+            if ($0 ~ /^cfn=/) callee = id
+            next
+        }
+        /^calls=/ {
+            split(substr($0, 7), part, " ")
+            if (names[callee] ~ /^(__libc_)?(malloc|calloc|realloc|posix_memalign|aligned_alloc|memalign)$/) total += part[1]
+        }
+        END { print total + 0 }' "$1"
 }
 
 # summarize yes|no CALLGRIND_FILE: callgrind_annotate's table with one row per function. Inlining
@@ -112,6 +136,8 @@ WORKER_WRAPPER="${VALGRIND[*]} --callgrind-out-file=$dir/callgrind.out" start_wo
 start_nginx "$dir"
 seed_sql "$dir/tasks.db" 1000
 sleep 3   # the job (under valgrind) completes the past-due tenth
+log "GET /healthz x $REQUESTS"
+measure swift GET:/healthz "$WPID" "$dir" "$BASE/healthz"
 log "GET /tasks x $REQUESTS"
 measure swift GET:/tasks "$WPID" "$dir" "$BASE/tasks"
 log "POST /tasks x $REQUESTS"
@@ -132,13 +158,14 @@ if [[ -x $PEER_BIN && -f $PEER_SEED ]]; then
     [[ -S $dir/worker.sock ]] || die "c-fcgi did not start"
     chmod 666 "$dir/worker.sock"
     start_nginx "$dir"
+    measure c-fcgi GET:/static "$cpid" "$dir" "$BASE/static"
     measure c-fcgi GET:/tasks "$cpid" "$dir" "$BASE/tasks"
     measure c-fcgi POST:/tasks "$cpid" "$dir" "$BASE/tasks" 'title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party&due=1767225600'
     stop_nginx
     stop_pid "$cpid"
     forget_pid "$cpid"
 else
-    log "no c-fcgi peer at $PEER_BIN: skipped (build it with /work/shared/bench/run.sh c-fcgi or make -C /work/shared/bench/peers/c-fcgi)"
+    log "no c-fcgi peer at $PEER_BIN: skipped (build it with $BENCH_DIR/run.sh c-fcgi or make -C $BENCH_DIR/peers/c-fcgi)"
 fi
 
 # ---- top functions -----------------------------------------------------------------------------

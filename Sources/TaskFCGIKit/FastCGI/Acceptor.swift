@@ -1,12 +1,16 @@
+import CFastCGI
 import Glibc
 import Synchronization
 
 /// The request threads' accept loop, owned here rather than by libfcgi: libfcgi's shutdown flag
 /// is only checked before `accept`, so a thread already blocked there kept taking connections
-/// after SIGTERM. Each thread waits in `poll` on the listening socket and a wake-up pipe, then
-/// accepts without blocking (the socket is O_NONBLOCK: several threads, or another worker on the
-/// same inherited socket, may race for one connection, and the loser must come back to `poll`).
-/// After `stop()` no thread accepts again.
+/// after SIGTERM. A thread first accepts without blocking (the socket is O_NONBLOCK: several
+/// threads, or another worker on the same inherited socket, may race for one connection, and the
+/// loser must not block); only when nothing is waiting does it sleep, in `epoll_wait` on its own
+/// epoll instance, which watches the listening socket (EPOLLEXCLUSIVE) and a wake-up pipe. Under
+/// load a thread finds the next connection queued and makes one system call for it; idle, one
+/// connection wakes one sleeping thread, as a blocking `accept` would, where `poll` on the shared
+/// socket woke them all. After `stop()` no thread accepts again.
 final class Acceptor: Sendable {
     /// What a request thread gets from `next()`.
     enum Outcome {
@@ -53,14 +57,32 @@ final class Acceptor: Sendable {
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
-    /// Waits for the next connection. Transient failures (no descriptors or memory left) are
-    /// retried with a growing pause, during which `stop()` still wakes the thread.
-    func next() -> Outcome {
+    /// A request thread's own way to sleep until a connection or a stop: an epoll instance, or
+    /// nil where one cannot be had (`next` then polls, waking every idle thread per connection).
+    func makeWait() -> Wait? {
+        let epollFD = taskfcgi_epoll_create()
+        guard epollFD >= 0 else { return nil }
+        guard taskfcgi_epoll_watch(epollFD, listenFD, 1) == 0, taskfcgi_epoll_watch(epollFD, wakeRead, 0) == 0 else {
+            close(epollFD)
+            return nil
+        }
+        return Wait(epollFD: epollFD)
+    }
+
+    /// One thread's epoll instance (see `makeWait`).
+    final class Wait {
+        let epollFD: Int32
+        init(epollFD: Int32) { self.epollFD = epollFD }
+        deinit { close(epollFD) }
+    }
+
+    /// Waits for the next connection, sleeping in `wait`. Transient failures (no descriptors or
+    /// memory left) are retried with a growing pause, during which `stop()` still wakes the thread.
+    func next(_ wait: Wait?) -> Outcome {
         var pause: Int32 = 0
         while true {
             if isStopping { return .stop }
             if pause > 0, waitForWake(milliseconds: pause) { return .stop }
-            guard waitForConnection() else { return .stop }
             let fd = acceptOne()
             if fd >= 0 {
                 pause = 0
@@ -72,8 +94,11 @@ final class Acceptor: Sendable {
             let error = errno
             if isStopping { return .stop }
             switch error {
-            case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED, EPROTO, EPERM:
-                // Another thread (or worker) took it, or the peer gave up: wait for the next one.
+            case EAGAIN, EWOULDBLOCK:
+                // Nothing queued (or another thread or worker took it): sleep until something is.
+                guard waitForConnection(wait) else { return .stop }
+            case EINTR, ECONNABORTED, EPROTO, EPERM:
+                // The peer gave up, or a signal: try again.
                 continue
             case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                 trouble.failed(error)
@@ -91,7 +116,19 @@ final class Acceptor: Sendable {
     }
 
     /// Blocks until the listening socket is readable (true) or the wake-up pipe is (false).
-    private func waitForConnection() -> Bool {
+    private func waitForConnection(_ wait: Wait?) -> Bool {
+        guard let wait else { return pollForConnection() }
+        while true {
+            let ready = taskfcgi_epoll_wait(wait.epollFD)
+            if ready < 0, errno == EINTR { continue }
+            // The pipe only ever becomes readable for a stop; errors on the listening socket
+            // (and on epoll itself) surface from accept().
+            return !isStopping
+        }
+    }
+
+    /// `waitForConnection` without epoll.
+    private func pollForConnection() -> Bool {
         var entries = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         while true {
@@ -104,10 +141,10 @@ final class Acceptor: Sendable {
     }
 
     private func acceptOne() -> Int32 {
-        // The connection is blocking (Linux's accept does not pass O_NONBLOCK on): libfcgi reads it so.
-        let fd = accept(listenFD, nil, nil)
+        // The connection is blocking (Linux's accept does not pass O_NONBLOCK on): libfcgi reads it
+        // so. Close-on-exec comes with the accept itself, not from another system call.
+        let fd = taskfcgi_accept_cloexec(listenFD)
         guard fd >= 0 else { return fd }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         // libfcgi's own accept dropped unix peers silent for 2 s; reading them ourselves, a peer
         // that connects and never sends would pin a thread for good. nginx sends at once.
         var limit = timeval(tv_sec: Self.readTimeoutSeconds, tv_usec: 0)

@@ -100,8 +100,12 @@ public final class FastCGIServer: Sendable {
         // to try accepting after a malformed request, accept(-1) fails and we come back here).
         FCGX_InitRequest(request, -1, 0)
         var handler: Handler?
+        let wait = acceptor.makeWait()
+        if wait == nil {
+            log.warning("http", "request thread \(index + 1) has no epoll instance (\(String(cString: strerror(errno)))); it polls instead")
+        }
         loop: while true {
-            switch acceptor.next() {
+            switch acceptor.next(wait) {
             case .stop:
                 break loop
             case .failed(let error):
@@ -135,7 +139,8 @@ public final class FastCGIServer: Sendable {
     private func respond(_ raw: UnsafeMutablePointer<FCGX_Request>, _ handler: Handler?) -> Int {
         let began = monotonicMicroseconds()
         var response: Response
-        var request = Request(method: "?", path: "?")
+        // Room for the few headers a request carries, so inserting them never regrows the table.
+        var request = Request(method: "?", path: "?", headers: Dictionary(minimumCapacity: 6))
         do {
             let contentLength = try readParams(raw, into: &request)
             request.body = try readBody(raw, contentLength: contentLength)
@@ -144,14 +149,15 @@ public final class FastCGIServer: Sendable {
         } catch {
             response = ErrorPages.response(for: error, request: request, requestID: App.newRequestID, log: log)
         }
-        let sent = write(response, omitBody: request.method == "HEAD", to: raw.pointee.out)
+        let sent = ResponseHead.write(response, omitBody: request.method == "HEAD", to: raw.pointee.out)
         log.access(method: request.method, target: request.target, status: response.status, bytes: response.body.count,
                    microseconds: monotonicMicroseconds() - began, clientGone: !sent)
         return response.status
     }
 
     /// Copies the params out of libfcgi's buffers into `request`, enforcing our size limits;
-    /// returns `CONTENT_LENGTH`. Names are compared as bytes; only the values used become Strings.
+    /// returns `CONTENT_LENGTH`. Names are compared as bytes (dispatched on their length, so most
+    /// names are skipped after one comparison); only the values used become Strings.
     private func readParams(_ raw: UnsafeMutablePointer<FCGX_Request>, into request: inout Request) throws -> String {
         var total = 0
         var contentLength = ""
@@ -171,37 +177,26 @@ public final class FastCGIServer: Sendable {
                     ? HTTPError(414, "The address is too long.")
                     : HTTPError(431, "The request headers are too large.")
             }
-            if Self.named(name, "REQUEST_METHOD") {
-                request.method = String(decoding: value, as: UTF8.self)
-            } else if Self.named(name, "DOCUMENT_URI") {
-                variables.documentURI = try Self.address(value)
-            } else if Self.named(name, "REQUEST_URI") {
-                requestURI = value
-            } else if Self.named(name, "SCRIPT_NAME") {
-                variables.scriptName = try Self.address(value)
-            } else if Self.named(name, "PATH_INFO") {
-                variables.pathInfo = try Self.address(value)
-            } else if Self.named(name, "QUERY_STRING") {
-                variables.queryString = try Self.address(value)
-            } else if Self.named(name, "HTTPS") {
+            if name.count > 5, memcmp(name.baseAddress!, "HTTP_", 5) == 0 {
+                Self.addHeader(name, value, to: &request)
+                continue
+            }
+            switch Self.param(name) {
+            case .method: request.method = String(decoding: value, as: UTF8.self)
+            case .documentURI: variables.documentURI = try Self.address(value)
+            case .requestURI: requestURI = value
+            case .scriptName: variables.scriptName = try Self.address(value)
+            case .pathInfo: variables.pathInfo = try Self.address(value)
+            case .queryString: variables.queryString = try Self.address(value)
+            case .https:
                 // Apache and lighttpd say "on", Caddy "on", some servers "1"; absent or "off": plain HTTP.
                 let on = value.count > 0 && !(value.count == 3 && memcmp(value.baseAddress!, "off", 3) == 0)
                 request.scheme = on ? "https" : request.scheme
-            } else if Self.named(name, "REQUEST_SCHEME") {
-                request.scheme = request.scheme ?? String(decoding: value, as: UTF8.self).lowercased()
-            } else if Self.named(name, "CONTENT_LENGTH") {
-                contentLength = String(decoding: value, as: UTF8.self)
-            } else if Self.named(name, "CONTENT_TYPE") {
-                request.headers["content-type"] = String(decoding: value, as: UTF8.self)
-            } else if Self.named(name, "SERVER_PORT") {
-                request.serverPort = String(decoding: value, as: UTF8.self)
-            } else if name.starts(with: "HTTP_".utf8), !Self.named(name, "HTTP_CONTENT_TYPE"), !Self.named(name, "HTTP_CONTENT_LENGTH") {
-                // nginx also passes Content-Type and Content-Length as HTTP_*: the CGI params rule.
-                // A repeated header becomes one comma-separated value, as HTTP defines: a request
-                // carrying `Sec-Fetch-Site` or `Origin` twice then matches no allowed value.
-                let header = Self.headerName(UnsafeBufferPointer(rebasing: name[5...]))
-                let text = String(decoding: value, as: UTF8.self)
-                request.headers[header] = request.headers[header].map { $0 + ", " + text } ?? text
+            case .scheme: request.scheme = request.scheme ?? String(decoding: value, as: UTF8.self).lowercased()
+            case .contentLength: contentLength = String(decoding: value, as: UTF8.self)
+            case .contentType: request.headers["content-type"] = String(decoding: value, as: UTF8.self)
+            case .serverPort: request.serverPort = String(decoding: value, as: UTF8.self)
+            case nil: break
             }
         }
         if variables.documentURI == nil, let requestURI { variables.requestURI = try Self.address(requestURI) }
@@ -223,27 +218,12 @@ public final class FastCGIServer: Sendable {
         return names
     }
 
-    private static func named(_ name: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
-        name.count == literal.utf8CodeUnitCount && memcmp(name.baseAddress!, literal.utf8Start, name.count) == 0
-    }
-
     /// The path or query: it must be UTF-8 (nginx has already decoded the path's escapes).
     private static func address(_ bytes: UnsafeBufferPointer<UInt8>) throws -> String {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard let text = UTF8Text.validated(bytes) else {
             throw HTTPError(400, "The address is not valid UTF-8 text.")
         }
         return text
-    }
-
-    /// `ACCEPT_LANGUAGE` → `accept-language`.
-    private static func headerName(_ cgiName: UnsafeBufferPointer<UInt8>) -> String {
-        String(decoding: cgiName.map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "_"): return UInt8(ascii: "-")
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return byte + 32
-            default: return byte
-            }
-        }, as: UTF8.self)
     }
 
     private func readBody(_ raw: UnsafeMutablePointer<FCGX_Request>, contentLength: String) throws -> [UInt8] {
@@ -278,31 +258,5 @@ public final class FastCGIServer: Sendable {
             if got <= 0 { return }
             drained += Int(got)
         }
-    }
-
-    /// Writes `Status:`, the headers, `Content-Length` and the body; false if the client went away.
-    private func write(_ response: Response, omitBody: Bool, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
-        var head: [UInt8] = []
-        head.reserveCapacity(512)
-        for part in ["Status: ", String(response.status), " ", Status.reason(response.status), "\r\n"] { head += part.utf8 }
-        for header in response.headers {
-            head += header.name.utf8
-            head += ": ".utf8
-            head += header.value.utf8
-            head += "\r\n".utf8
-        }
-        for part in ["Content-Length: ", String(response.body.count), "\r\n\r\n"] { head += part.utf8 }
-        // Two writes into libfcgi's buffer rather than joining head and body into a new array.
-        let sent = head.withUnsafeBufferPointer { Self.put($0, to: stream) }
-            && (omitBody || response.body.withUnsafeBufferPointer { Self.put($0, to: stream) })
-        // EPIPE and friends end this request quietly; FCGX_Finish_r cleans up.
-        return sent && FCGX_FFlush(stream) == 0
-    }
-
-    private static func put(_ bytes: UnsafeBufferPointer<UInt8>, to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
-        guard let base = bytes.baseAddress, !bytes.isEmpty else { return true }
-        return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-            FCGX_PutStr($0, Int32(bytes.count), stream)
-        } == Int32(bytes.count)
     }
 }

@@ -11,13 +11,21 @@ public struct Form: Sendable, Equatable {
     public func count(of name: String) -> Int { fields.reduce(0) { $0 + ($1.name == name ? 1 : 0) } }
 
     /// Decodes `a=1&b=x+y%21`: `+` is a space, `%XX` a byte; the result must be valid UTF-8.
+    /// Pairs are found by index, so the only allocations are the fields and their Strings.
     public init(urlEncoded bytes: [UInt8]) throws {
         var fields: [(String, String)] = []
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let equals = pair.firstIndex(of: UInt8(ascii: "="))
-            let name = try Form.decode(pair[..<(equals ?? pair.endIndex)])
-            let value = try equals.map { try Form.decode(pair[pair.index(after: $0)...]) } ?? ""
-            fields.append((name, value))
+        fields.reserveCapacity(4) // a task form has two fields: one allocation, not one per growth
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+            if end > start {
+                let pair = bytes[start..<end]
+                let equals = pair.firstIndex(of: UInt8(ascii: "="))
+                let name = try Form.decode(pair[..<(equals ?? pair.endIndex)])
+                let value = try equals.map { try Form.decode(pair[pair.index(after: $0)...]) } ?? ""
+                fields.append((name, value))
+            }
+            start = end + 1
         }
         self.fields = fields
     }
@@ -49,7 +57,7 @@ public struct Form: Sendable, Equatable {
                 count += 1
                 index += 1
             }
-            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[..<count]), as: UTF8.self) else {
+            guard let text = UTF8Text.validated(UnsafeBufferPointer(rebasing: bytes[..<count])) else {
                 throw HTTPError(400, "The request is not valid UTF-8 text.")
             }
             return text

@@ -74,3 +74,15 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension String {
+    /// `StringProtocol.trimmed()`, quickly for the usual case: text that starts and ends with a
+    /// printable ASCII character other than space has nothing to trim, and need not be walked by
+    /// Character (a Character whose first or last byte is such a character is not white space).
+    func trimmed() -> String {
+        if let head = utf8.first, let tail = utf8.last, head > 0x20, head < 0x7F, tail > 0x20, tail < 0x7F {
+            return self
+        }
+        return self[...].trimmed()
+    }
+}

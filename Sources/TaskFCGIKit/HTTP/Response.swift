@@ -10,7 +10,7 @@ public struct Response: Sendable {
 
     /// An HTML page.
     public static func html(_ status: Int = 200, _ body: [UInt8]) -> Response {
-        Response(status: status, headers: [("Content-Type", "text/html; charset=utf-8")] + securityHeaders, body: body)
+        Response(status: status, headers: htmlHeaders, body: body)
     }
 
     /// Plain text.
@@ -28,6 +28,9 @@ public struct Response: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
+
+    /// An HTML page's headers, built once: every page shares the array instead of joining a new one.
+    static let htmlHeaders: [(name: String, value: String)] = [("Content-Type", "text/html; charset=utf-8")] + securityHeaders
 
     /// Pages run only the worker's own script file and style sheet (nothing inline), never embed in
     /// frames, and never leak the URL to other sites.

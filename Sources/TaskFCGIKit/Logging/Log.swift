@@ -100,6 +100,12 @@ public final class Log: Sendable {
     /// One access line: `METHOD TARGET STATUS BYTES MS ms` in text, the same as fields in JSON.
     public func access(method: String, target: String, status: Int, bytes: Int, microseconds: Int64, clientGone: Bool) {
         guard enabled(.info) else { return }
+        if format == .text {
+            // Every request writes one: formatted on the stack, the same text `write` would make.
+            AccessLine.write(method: method, target: target, status: status, bytes: bytes, microseconds: microseconds,
+                             clientGone: clientGone, at: clock.now()) { writeLine($0) }
+            return
+        }
         let milliseconds = Double(microseconds) / 1000
         let fields: [LogField] = [("method", .string(method)), ("path", .string(target)), ("status", .int(Int64(status))),
                                   ("bytes", .int(Int64(bytes))), ("durationMs", .milliseconds(milliseconds))]
@@ -136,6 +142,15 @@ public final class Log: Sendable {
             }
         }
         return json.object + "\n"
+    }
+
+    /// Writes one finished line (already escaped, ending in a line feed) in a single `write(2)`.
+    func writeLine(_ line: UnsafeBufferPointer<UInt8>) {
+        state.withLock { state in
+            if let failure = Log.writeAll(state.fd, line.baseAddress!, line.count) {
+                Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n")
+            }
+        }
     }
 
     /// The message with control characters written as `\xNN` (`\u{NNNN}` for line separators):

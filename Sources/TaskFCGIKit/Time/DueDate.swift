@@ -51,7 +51,12 @@ public enum DueDate {
     }
 
     private static func civilTime(_ text: String) -> CivilTime? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8(civilTime)
+    }
+
+    /// The fields of `YYYY-MM-DDTHH:MM[:SS[.fraction]]`, read from the text's bytes in place.
+    private static func civilTime(_ bytes: UnsafeBufferPointer<UInt8>) -> CivilTime? {
         // Fixed positions: 0123-56-89T12:45[:78[.fraction]]
         guard bytes.count == 16 || bytes.count >= 19 else { return nil }
         func number(_ range: Range<Int>) -> Int? {
@@ -62,17 +67,18 @@ public enum DueDate {
             }
             return value
         }
-        func at(_ index: Int, _ ascii: Character) -> Bool { bytes[index] == ascii.asciiValue! }
-        guard at(4, "-"), at(7, "-"), at(10, "T") || at(10, " "), at(13, ":"),
+        func at(_ index: Int, _ ascii: UInt8) -> Bool { bytes[index] == ascii }
+        guard at(4, UInt8(ascii: "-")), at(7, UInt8(ascii: "-")), at(10, UInt8(ascii: "T")) || at(10, UInt8(ascii: " ")),
+              at(13, UInt8(ascii: ":")),
               let year = number(0..<4), year >= 1, let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16) else { return nil }
         var second = 0
         if bytes.count >= 19 {
-            guard at(16, ":"), let value = number(17..<19) else { return nil }
+            guard at(16, UInt8(ascii: ":")), let value = number(17..<19) else { return nil }
             second = value
             if bytes.count > 19 {
                 // Browsers may send milliseconds for a step below one second; they are dropped.
-                guard at(19, "."), bytes.count > 20, bytes.count <= 23, number(20..<bytes.count) != nil else { return nil }
+                guard at(19, UInt8(ascii: ".")), bytes.count > 20, bytes.count <= 23, number(20..<bytes.count) != nil else { return nil }
             }
         }
         return CivilTime(year: year, month: month, day: day, hour: hour, minute: minute, second: second)

@@ -49,36 +49,40 @@ public func monotonicMicroseconds() -> Int64 {
 enum UTCText {
     /// `2026-11-24T21:30:05.123Z`, written into the string's own storage (every log line has one).
     static func iso8601(_ instant: Instant) -> String {
-        var seconds = time_t(instant.milliseconds.floorDiv(1000))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let year = Int(parts.tm_year) + 1900
-        var yearDigits = 4, rest = abs(year) / 10_000 // four digits, more for a far-future year
-        while rest > 0 { yearDigits += 1; rest /= 10 }
-        return String(unsafeUninitializedCapacity: 21 + yearDigits) { out in
-            var at = 0
-            if year < 0 { out[0] = UInt8(ascii: "-"); at = 1 }
-            func put(_ value: Int, _ width: Int, then separator: UInt8) { digits(value, width, then: separator, into: out, at: &at) }
-            put(abs(year), yearDigits, then: UInt8(ascii: "-"))
-            put(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
-            put(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
-            put(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
-            put(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
-            put(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
-            put(Int(instant.milliseconds.floorMod(1000)), 3, then: UInt8(ascii: "Z"))
-            return at
-        }
+        String(unsafeUninitializedCapacity: maxLength) { write(instant, to: $0.baseAddress!) }
     }
 
-    /// `value` as `width` zero-padded digits and then `separator`, at `at` in `out` (moved past them).
-    static func digits(_ value: Int, _ width: Int, then separator: UInt8, into out: UnsafeMutableBufferPointer<UInt8>, at: inout Int) {
-        var rest = value
-        for index in stride(from: at + width - 1, through: at, by: -1) {
-            out[index] = UInt8(rest % 10) + UInt8(ascii: "0")
-            rest /= 10
+    /// The longest `iso8601` text (a year of Int64 range is far shorter than this).
+    static let maxLength = 48
+
+    /// Writes `iso8601(instant)` at `out` (room for `maxLength` bytes); returns its length. The
+    /// calendar is computed here rather than by `gmtime_r`, which takes glibc's zone lock.
+    static func write(_ instant: Instant, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let days = instant.milliseconds.floorDiv(86_400_000)
+        let millisecondOfDay = Int(instant.milliseconds - days * 86_400_000)
+        let (year, month, day) = CivilTime.civilFromDays(days)
+        var yearDigits = 4, rest = abs(year) / 10_000 // four digits, more for a far-future year
+        while rest > 0 { yearDigits += 1; rest /= 10 }
+        var at = 0
+        if year < 0 { out[0] = UInt8(ascii: "-"); at = 1 }
+        func put(_ value: Int, _ width: Int, then separator: UInt8) {
+            var rest = value
+            for index in stride(from: at + width - 1, through: at, by: -1) {
+                out[index] = UInt8(rest % 10) + UInt8(ascii: "0")
+                rest /= 10
+            }
+            out[at + width] = separator
+            at += width + 1
         }
-        out[at + width] = separator
-        at += width + 1
+        let second = millisecondOfDay / 1000
+        put(abs(year), yearDigits, then: UInt8(ascii: "-"))
+        put(month, 2, then: UInt8(ascii: "-"))
+        put(day, 2, then: UInt8(ascii: "T"))
+        put(second / 3600, 2, then: UInt8(ascii: ":"))
+        put(second / 60 % 60, 2, then: UInt8(ascii: ":"))
+        put(second % 60, 2, then: UInt8(ascii: "."))
+        put(millisecondOfDay % 1000, 3, then: UInt8(ascii: "Z"))
+        return at
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

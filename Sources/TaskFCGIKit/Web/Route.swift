@@ -1,3 +1,5 @@
+import Glibc
+
 /// Every address the app answers, as a template: the router dispatches on it and `/metrics`
 /// counts by it, so label values stay a short fixed list whatever paths clients send.
 public enum Route: Int, CaseIterable, Sendable {
@@ -33,51 +35,92 @@ public enum Route: Int, CaseIterable, Sendable {
         }
     }
 
-    /// The route for `path` and its one variable segment (a task id or job name), if any.
+    /// The route for `path` and its one variable segment (a task id or job name), if any. Every
+    /// request is matched, so the segments are compared as bytes where they lie: no array of
+    /// substrings, no allocation but the parameter's String.
     public static func match(_ path: String) -> (route: Route, parameter: String?) {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        guard let first = parts.first else { return (.unknown, nil) }
-        let rest = Array(parts.dropFirst())
-        switch first {
-        case "": return rest.isEmpty ? (.root, nil) : (.unknown, nil)
-        case "healthz": return rest.isEmpty ? (.healthz, nil) : (.unknown, nil)
-        case "status": return rest.isEmpty ? (.status, nil) : (.unknown, nil)
-        case "metrics": return rest.isEmpty ? (.metrics, nil) : (.unknown, nil)
-        case "jobs": return jobs(rest, list: .jobs, run: .jobRun, otherwise: .unknown)
-        case "tasks": return tasks(rest)
-        case "api": return api(rest)
-        case "assets": return rest.count == 1 ? (.asset, String(rest[0])) : (.unknown, nil)
-        default: return (.unknown, nil)
+        var path = path
+        return path.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Segments.kept) { ranges in
+                match(Segments(bytes, ranges: ranges))
+            }
         }
     }
 
-    private static func jobs(_ rest: [Substring], list: Route, run: Route, otherwise: Route) -> (Route, String?) {
-        if rest.isEmpty { return (list, nil) }
-        if rest.count == 2, rest[1] == "run" { return (run, String(rest[0])) }
+    private static func match(_ path: Segments) -> (route: Route, parameter: String?) {
+        // What precedes the first "/" is not a segment (it is empty for every absolute path).
+        guard path.count > 1 else { return (.unknown, nil) }
+        let single = path.count == 2
+        if path.is(1, "") { return single ? (.root, nil) : (.unknown, nil) }
+        if path.is(1, "healthz") { return single ? (.healthz, nil) : (.unknown, nil) }
+        if path.is(1, "status") { return single ? (.status, nil) : (.unknown, nil) }
+        if path.is(1, "metrics") { return single ? (.metrics, nil) : (.unknown, nil) }
+        if path.is(1, "jobs") { return jobs(path, from: 2, list: .jobs, run: .jobRun, otherwise: .unknown) }
+        if path.is(1, "tasks") { return tasks(path) }
+        if path.is(1, "api") { return api(path) }
+        if path.is(1, "assets") { return path.count == 3 ? (.asset, path.string(2)) : (.unknown, nil) }
+        return (.unknown, nil)
+    }
+
+    /// `name/run` (or nothing) from segment `from` on.
+    private static func jobs(_ path: Segments, from: Int, list: Route, run: Route, otherwise: Route) -> (Route, String?) {
+        let rest = path.count - from
+        if rest == 0 { return (list, nil) }
+        if rest == 2, path.is(from + 1, "run") { return (run, path.string(from)) }
         return (otherwise, nil)
     }
 
-    private static func tasks(_ rest: [Substring]) -> (Route, String?) {
-        switch rest.count {
+    private static func tasks(_ path: Segments) -> (Route, String?) {
+        switch path.count - 2 {
         case 0: return (.tasks, nil)
-        case 1 where rest[0] == "new": return (.taskNew, nil)
-        case 1 where rest[0] == "changes": return (.taskChanges, nil)
-        case 1: return (.task, String(rest[0]))
-        case 2 where rest[1] == "edit": return (.taskEdit, String(rest[0]))
-        case 2 where rest[1] == "delete": return (.taskDelete, String(rest[0]))
+        case 1 where path.is(2, "new"): return (.taskNew, nil)
+        case 1 where path.is(2, "changes"): return (.taskChanges, nil)
+        case 1: return (.task, path.string(2))
+        case 2 where path.is(3, "edit"): return (.taskEdit, path.string(2))
+        case 2 where path.is(3, "delete"): return (.taskDelete, path.string(2))
         default: return (.unknown, nil)
         }
     }
 
-    private static func api(_ rest: [Substring]) -> (Route, String?) {
-        guard let first = rest.first else { return (.apiUnknown, nil) }
-        let tail = Array(rest.dropFirst())
-        switch first {
-        case "tasks" where tail.isEmpty: return (.apiTasks, nil)
-        case "tasks" where tail.count == 1: return (.apiTask, String(tail[0]))
-        case "jobs": return jobs(tail, list: .apiJobs, run: .apiJobRun, otherwise: .apiUnknown)
-        case "openapi.json" where tail.isEmpty: return (.apiOpenAPI, nil)
-        default: return (.apiUnknown, nil)
+    private static func api(_ path: Segments) -> (Route, String?) {
+        guard path.count > 2 else { return (.apiUnknown, nil) }
+        let tail = path.count - 3
+        if path.is(2, "tasks"), tail == 0 { return (.apiTasks, nil) }
+        if path.is(2, "tasks"), tail == 1 { return (.apiTask, path.string(3)) }
+        if path.is(2, "jobs") { return jobs(path, from: 3, list: .apiJobs, run: .apiJobRun, otherwise: .apiUnknown) }
+        if path.is(2, "openapi.json"), tail == 0 { return (.apiOpenAPI, nil) }
+        return (.apiUnknown, nil)
+    }
+}
+
+/// The "/"-separated segments of a path, empty ones included, as byte ranges of the path (in
+/// a buffer on the caller's stack); the first `kept` are kept (no route is deeper), all are counted.
+private struct Segments {
+    static let kept = 5
+    let bytes: UnsafeBufferPointer<UInt8>
+    private let ranges: UnsafeMutableBufferPointer<Range<Int>>
+    private(set) var count = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, ranges: UnsafeMutableBufferPointer<Range<Int>>) {
+        (self.bytes, self.ranges) = (bytes, ranges)
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+            if count < Self.kept { (ranges.baseAddress! + count).initialize(to: start..<index) }
+            count += 1
+            start = index + 1
         }
+    }
+
+    /// Whether segment `segment` exists, is kept, and is exactly `literal`.
+    func `is`(_ segment: Int, _ literal: StaticString) -> Bool {
+        guard segment < Self.kept, segment < count else { return false }
+        let range = ranges[segment]
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        return range.count == 0 || memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
+    }
+
+    /// Segment `segment` (which must exist and be kept) as text.
+    func string(_ segment: Int) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[ranges[segment]]), as: UTF8.self)
     }
 }

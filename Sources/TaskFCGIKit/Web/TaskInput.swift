@@ -14,11 +14,13 @@ public struct TaskInput: Equatable, Sendable {
 
     /// The fields from a posted form; a repeated field is refused rather than guessed at.
     public init(form: Form) throws {
-        for name in ["title", "due"] where form.count(of: name) > 1 {
+        for name in Self.fieldNames where form.count(of: name) > 1 {
             throw HTTPError(400, "The form sent the field “\(name)” more than once.")
         }
         self.init(title: form["title"] ?? "", due: form["due"] ?? "")
     }
+
+    private static let fieldNames = ["title", "due"]
 
     /// Control characters and line or paragraph separators (printable ASCII is decided without
     /// looking up Unicode properties).
@@ -44,7 +46,8 @@ public struct TaskInput: Equatable, Sendable {
         } else if title.utf8.count > 16 * maxTitleLength, title.unicodeScalars.count > 16 * maxTitleLength {
             // One character can stack any number of combining marks: cap the code points too.
             return (title, "Keep the title to \(maxTitleLength) characters; this one carries too many accents or combining marks.")
-        } else if title.unicodeScalars.contains(where: isForbidden) {
+        } else if !title.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), title.unicodeScalars.contains(where: isForbidden) {
+            // Printable ASCII (most titles) is checked byte by byte, without decoding scalars.
             return (title, "The title cannot contain control characters such as line breaks or tabs.")
         }
         return (title, nil)
