@@ -46,7 +46,7 @@ enum APITasks {
                 FieldProblem(field: $0, message: error.message)
             })
         }
-        let listed = try ListPaging.load(app.store, filter, start, counts: try app.store.counts())
+        let listed = try app.store.reading { try ListPaging.load(app.store, filter, start, counts: try app.store.counts()) }
         var json = JSONText()
         json.field("tasks", json: JSONText.array(listed.tasks.map(Self.json)))
         if let number = listed.number { json.field("page", number) }

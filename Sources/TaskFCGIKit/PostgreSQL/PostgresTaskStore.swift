@@ -117,6 +117,9 @@ public final class PostgresTaskStore: TaskStore {
         return (counts, token)
     }
 
+    // One statement at a time: a BEGIN and COMMIT would be two more round trips per page.
+    public func reading<T>(_ body: () throws -> T) throws -> T { try body() }
+
     public func earliestPendingDue() throws -> Instant? {
         try db.firstRow("SELECT due_at FROM tasks WHERE completed = 0 ORDER BY due_at LIMIT 1", []) {
             Instant(milliseconds: $0.int(0))

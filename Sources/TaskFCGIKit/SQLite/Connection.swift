@@ -102,13 +102,19 @@ public final class Connection: SQLExecutor {
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try between("BEGIN IMMEDIATE", body)
+    }
+
+    /// Runs `body` after `begin`; COMMIT if it returns, ROLLBACK if it throws. All three are
+    /// cached statements, so a transaction parses no SQL.
+    func between<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try run(begin)
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
-            try? execute("ROLLBACK")
+            _ = try? run("ROLLBACK")
             throw error
         }
     }

@@ -112,6 +112,8 @@ public final class SQLiteTaskStore: TaskStore {
         return (counts, token)
     }
 
+    public func reading<T>(_ body: () throws -> T) throws -> T { try db.reading(body) }
+
     public func earliestPendingDue() throws -> Instant? {
         try db.firstRow("SELECT due_at FROM tasks WHERE completed = 0 ORDER BY due_at LIMIT 1") {
             Instant(milliseconds: $0.int(0))

@@ -23,6 +23,11 @@ public protocol TaskStore: AnyObject {
     func changeToken() throws -> Int64
     /// `counts()` and `changeToken()` from one read of the same rows (what the list page shows).
     func countsAndChangeToken() throws -> (TaskCounts, Int64)
+    /// Runs `body`, whose reads see one state of the store where the backend makes that cheap
+    /// (SQLite: one read transaction, its lock taken once for a page's two queries). PostgreSQL
+    /// runs `body` as is, each statement on its own snapshot: callers read the change token first,
+    /// so a change between the reads moves the token and a live page cannot miss it either way.
+    func reading<T>(_ body: () throws -> T) throws -> T
     /// The earliest due date among pending tasks.
     func earliestPendingDue() throws -> Instant?
     /// Creates a task under an idempotency key, in one transaction with the key: a later create with

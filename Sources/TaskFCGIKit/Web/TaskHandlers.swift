@@ -22,9 +22,12 @@ enum TaskHandlers {
         }
         let start = try ListPaging.start(query, page: page, blankIsAbsent: true)
         // The token with the counts, before the rows: a change after it is read moves it, so a
-        // live page cannot miss one.
-        let (counts, token) = try app.store.countsAndChangeToken()
-        let model = TaskPages.ListModel(page: try ListPaging.load(app.store, filter, start, counts: counts), filter: filter,
+        // live page cannot miss one. One read for both (see `TaskStore.reading`).
+        let (counts, token, listed) = try app.store.reading {
+            let (counts, token) = try app.store.countsAndChangeToken()
+            return (counts, token, try ListPaging.load(app.store, filter, start, counts: counts))
+        }
+        let model = TaskPages.ListModel(page: listed, filter: filter,
                                         counts: counts, now: app.clock.now(), zone: app.zone, token: token)
         return TaskPages.list(model)
     }
