@@ -231,13 +231,16 @@ EOF
 
 # seed_and_check DIR DB: SEED_TASKS tasks in DB (seed_sql) behind the running worker and nginx;
 # then GET /tasks must answer 200 (with 50 rows) and a POST_BODY POST /tasks 303.
+# list_rows FILE: how many task rows a saved list page has (0 for none, never a failed pipeline).
+list_rows() { { grep -o '<tr><td><a href="/tasks/' "$1" || true; } | wc -l; }
+
 seed_and_check() {
     local dir=$1 code
     seed_sql "$2" "$SEED_TASKS"
     sleep 1.5   # the job notices the insert (SQLite: PRAGMA data_version, 250 ms; PostgreSQL: NOTIFY) and completes the past-due tenth
     code=$(curl -s -o "$dir/list.html" -w '%{http_code}' "$BASE/tasks")
     [[ $code == 200 ]] || die "GET /tasks answered $code"
-    [[ $(grep -o '<tr><td class="title">' "$dir/list.html" | wc -l) -eq 50 ]] || log "warning: GET /tasks does not list 50 rows"
+    [[ $(list_rows "$dir/list.html") -eq 50 ]] || log "warning: GET /tasks does not list 50 rows"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-raw "$POST_BODY" "$BASE/tasks")
     [[ $code == 303 ]] || die "POST /tasks answered $code"
 }

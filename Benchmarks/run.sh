@@ -152,7 +152,7 @@ page_href() {
 time_page() {
     local name=$1 path=$2 n=${3:-$PAGES_REQUESTS} file=$TMP/pages/times-$1.txt urls=() t0 t1 i rows
     curl -s -o "$TMP/pages/page-$name.html" "$BASE$path"
-    rows=$(grep -o '<tr><td class="title">' "$TMP/pages/page-$name.html" | wc -l)
+    rows=$(list_rows "$TMP/pages/page-$name.html")
     for ((i = 0; i < n; i++)); do urls+=(-o /dev/null "$BASE$path"); done   # -o is per URL
     t0=$(cpu_ticks "$WPID")
     curl -s -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$file.raw"
