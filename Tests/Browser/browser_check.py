@@ -164,6 +164,21 @@ def badge_text(driver, selector):
     return ""
 
 
+def eventually(condition, seconds=5):
+    """Polls `condition` until it is true or `seconds` have passed; returns its last value."""
+    deadline = time.time() + seconds
+    while True:
+        value = condition()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def focused_id(driver):
+    """The id of the element with focus (None without one)."""
+    return driver.execute_script("return document.activeElement && document.activeElement.id")
+
+
 def completed_count(driver):
     """The number in the list's "Completed (N)" tab."""
     text = driver.find_element(By.CSS_SELECTOR, "#counts a[href$='=completed']").text
@@ -206,8 +221,8 @@ def live_updates(args):
         log(f"list: completed shown {late if late is None else round(late, 2)} s after the due time, no reload")
         done = driver.find_element(By.CSS_SELECTOR, f"table.tasks tr:has({row}) td:nth-child(4) small").text
         check(done.startswith("completed "), f"the completed-at cell's relative time: {done!r}")
-        time.sleep(0.2)  # the row and the counts come from one fetch, patched one after the other
-        check(completed_count(driver) == completed_before + 1,
+        # The row and the counts come from one fetch, patched one after the other.
+        check(eventually(lambda: completed_count(driver) == completed_before + 1),
               f"the counts were not updated in place: {driver.find_element(By.ID, 'counts').text!r}, before {completed_before} completed")
         status = driver.find_element(By.ID, "live").text
         check("completed" in status, f"the completion was not announced in the status region: {status!r}")
@@ -320,8 +335,8 @@ def pages_in_browser(args, pages):
                     driver.get(args.site + path)
                     if name == "form-errors":  # the form sent empty: the server answers with the errors
                         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-                        time.sleep(0.3)
-                        focused = driver.execute_script("return document.activeElement && document.activeElement.id")
+                        eventually(lambda: focused_id(driver) == "title")
+                        focused = focused_id(driver)
                         check(focused == "title", f"focus is on {focused!r}, not on the first field with an error")
                         described = driver.find_element(By.ID, "title").get_attribute("aria-describedby")
                         check(described == "title-error", f"the title field is described by {described!r}")
