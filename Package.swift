@@ -6,13 +6,14 @@ let package = Package(
     products: [
         .executable(name: "taskfcgi", targets: ["TaskFCGI"]),
     ],
-    // The default build links libfcgi and SQLite only; `swift build --traits PostgreSQL` adds libpq.
+    // The default build links SQLite only; `swift build --traits PostgreSQL` adds libpq.
     traits: [
         .trait(name: "PostgreSQL", description: "Store tasks and jobs in a PostgreSQL server (links libpq)"),
     ],
     targets: [
-        // The C libraries, from Debian's packages.
-        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        // The C libraries, from Debian's packages. CFastCGI takes only libfcgi-dev's `fastcgi.h`
+        // (the wire's definitions) and the epoll shims; nothing of libfcgi is linked.
+        .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Everything testable: storage, config, log, jobs, HTTP, pages, FastCGI serving.

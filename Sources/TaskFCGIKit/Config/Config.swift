@@ -63,13 +63,16 @@ public struct Config: Sendable {
     public var leaseTTL: Interval
     /// The whole stop, from SIGTERM to exit: drain, requests in flight, the job thread, checkpoint.
     public var stopTimeout: Interval
-    /// IPv4 addresses allowed to connect to a TCP `listen` (nginx hosts); nil: any, which only a
-    /// loopback `listen` may have.
+    /// Addresses or CIDR ranges (IPv4 or IPv6) allowed to connect to a TCP `listen` (nginx hosts);
+    /// nil: any, which only a loopback `listen` may have.
     public var trustedProxies: [String]?
+    /// The connections' deadlines and how many may be open (`EdgeSettings.swift`).
+    public var connections = ConnectionSettings()
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
                        "metrics", "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
+        + ConnectionSettings.keys
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -129,7 +132,7 @@ extension Config {
 
         let listen = try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited
         let trusted = try trustedProxies(root, listen: listen)
-        return Config(
+        var config = Config(
             file: file,
             connectionString: database.connectionString,
             database: database,
@@ -148,6 +151,8 @@ extension Config {
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
             stopTimeout: try stopTimeout(root),
             trustedProxies: trusted)
+        config.connections = try ConnectionSettings(root)
+        return config
     }
 
     static let jobKeys = ["interval", "cron", "misfire", "enabled"]

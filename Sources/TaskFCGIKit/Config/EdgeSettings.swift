@@ -18,11 +18,8 @@ extension Config {
     /// headers, nginx's access rules bypassed), so it must name the hosts allowed to connect.
     static func trustedProxies(_ root: ConfigReader, listen: ListenAddress) throws -> [String]? {
         let list = try root.strings("trustedProxies")
-        for address in list ?? [] {
-            var parsed = in_addr()
-            guard inet_pton(AF_INET, address, &parsed) == 1 else {
-                throw root.error("trustedProxies", "\"\(address)\" is not an IPv4 address")
-            }
+        for address in list ?? [] where AddressRange(address) == nil {
+            throw root.error("trustedProxies", "\"\(address)\" is not an IPv4 or IPv6 address or a CIDR range (10.0.0.5, 10.0.0.0/24, fd00::/8)")
         }
         if let list, list.isEmpty {
             throw root.error("trustedProxies", "is empty: no host could connect; list nginx's addresses, or leave the key out")
@@ -38,5 +35,33 @@ extension Config {
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else { return false }
         return UInt32(bigEndian: address.s_addr) >> 24 == 127
+    }
+}
+
+/// How connections from the front end are kept: deadlines per phase and how many may be open.
+public struct ConnectionSettings: Equatable, Sendable {
+    /// From a request's first byte to its last; a peer slower than this is cut off.
+    public var requestReadTimeout = Interval.seconds(10)
+    /// For the peer to take a response it is sent.
+    public var responseWriteTimeout = Interval.seconds(10)
+    /// A kept connection between requests; keep nginx's `keepalive_timeout` below it.
+    public var idleTimeout = Interval.seconds(75)
+    /// Connections open at once (`FCGI_MAX_CONNS`); more wait in the socket's queue.
+    public var maxConnections = 1024
+
+    static let keys = ["requestReadTimeout", "responseWriteTimeout", "idleTimeout", "maxConnections"]
+
+    public init() {}
+
+    init(_ root: ConfigReader) throws {
+        for (key, path) in [("requestReadTimeout", \ConnectionSettings.requestReadTimeout),
+                            ("responseWriteTimeout", \.responseWriteTimeout), ("idleTimeout", \.idleTimeout)] {
+            guard let value = try root.interval(key) else { continue }
+            guard value >= .milliseconds(100), value <= .hours(1) else {
+                throw root.error(key, "\(value) is out of range 100ms…1h")
+            }
+            self[keyPath: path] = value
+        }
+        maxConnections = try root.integer("maxConnections", in: 1...65_536) ?? maxConnections
     }
 }

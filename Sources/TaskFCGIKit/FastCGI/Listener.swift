@@ -3,7 +3,7 @@ import Glibc
 /// The listening socket nginx connects to: created from the config, or inherited from
 /// spawn-fcgi (fd 0) or systemd socket activation (`LISTEN_FDS`, fd 3).
 public final class Listener: Sendable {
-    /// The listening descriptor handed to libfcgi.
+    /// The listening descriptor.
     public let fd: Int32
     /// The unix socket file we created and must remove at exit.
     public let createdPath: String?
@@ -30,10 +30,18 @@ public final class Listener: Sendable {
             createdPath = nil
             isInherited = true
         }
-        // Request threads poll, then accept: without O_NONBLOCK the loser of a race for one
-        // connection would block in accept, where a stop cannot reach it. systemd's own
-        // `NonBlocking=yes` sets the same flag on an inherited socket.
+        // Request threads wait in epoll, then accept: without O_NONBLOCK the loser of a race for
+        // one connection (another worker on the same inherited socket) would block in accept,
+        // where a stop cannot reach it. systemd's own `NonBlocking=yes` sets the same flag.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    }
+
+    /// The address of a TCP socket bound beyond loopback (any address included: `0.0.0.0`, `::`);
+    /// nil for a unix socket or a loopback one.
+    public var openBeyondLoopback: String? {
+        guard case .ip(let address, let port)? = PeerAddress.local(fd), !address.isLoopback else { return nil }
+        let shown = address.isUnspecified ? (address.isIPv4 ? "0.0.0.0 (every address)" : ":: (every address)") : "\(address)"
+        return "\(shown), port \(port)"
     }
 
     /// What `--check-config` can tell without taking the address: a unix socket's folder must let

@@ -1,48 +1,36 @@
 import Glibc
 import Synchronization
 
-/// The addresses allowed to connect to a TCP listener (`trustedProxies`): nginx's hosts. Checked
-/// on every accepted connection, before libfcgi reads a byte of it; unix-socket peers pass (the
-/// socket file's mode guards those).
+/// The addresses allowed to connect to a TCP listener (`trustedProxies`: addresses or CIDR ranges,
+/// IPv4 or IPv6): nginx's hosts. Checked on every accepted connection before a byte of it is
+/// read; an IPv4 peer on a dual-stack socket (`::ffff:a.b.c.d`) matches its IPv4 entry. Unix-socket
+/// peers pass (the socket file's mode guards those).
 final class TrustedPeers: Sendable {
-    private let allowed: Set<UInt32>
+    private let allowed: [AddressRange]
     private let log: Log
     /// Refused addresses already logged, so a scanner cannot flood the log.
-    private let reported = Mutex(Set<UInt32>())
+    private let reported = Mutex(Set<IPAddress>())
 
-    init(_ addresses: [String], log: Log) {
-        var set = Set<UInt32>()
-        for text in addresses {
-            var address = in_addr()
-            if inet_pton(AF_INET, text, &address) == 1 { set.insert(address.s_addr) }
-        }
-        (allowed, self.log) = (set, log)
+    /// `entries` were checked by the config (`Config.trustedProxies`); any that do not parse are left out.
+    init(_ entries: [String], log: Log) {
+        (allowed, self.log) = (entries.compactMap(AddressRange.init), log)
     }
 
     /// Whether the peer of connected socket `fd` may talk to us.
     func allows(_ fd: Int32) -> Bool {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let named = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        switch PeerAddress.of(fd) {
+        case .unix: return true
+        case .ip(let address, _):
+            if allowed.contains(where: { $0.contains(address) }) { return true }
+            report(address)
+            return false
+        case nil: return false
         }
-        guard named == 0 else { return false }
-        if Int32(storage.ss_family) == AF_UNIX { return true }
-        guard Int32(storage.ss_family) == AF_INET else { return false }
-        let peer = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-        }
-        if allowed.contains(peer.s_addr) { return true }
-        report(peer)
-        return false
     }
 
-    private func report(_ peer: in_addr) {
-        let first = reported.withLock { $0.count < 64 && $0.insert(peer.s_addr).inserted }
+    private func report(_ address: IPAddress) {
+        let first = reported.withLock { $0.count < 64 && $0.insert(address).inserted }
         guard first else { return }
-        var address = peer
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        inet_ntop(AF_INET, &address, &text, socklen_t(text.count))
-        log.warning("http", "refused a FastCGI connection from \(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)): not in trustedProxies")
+        log.warning("http", "refused a FastCGI connection from \(address): not in trustedProxies")
     }
 }

@@ -25,13 +25,18 @@ public enum Worker {
             print("taskfcgi: the configuration file \(environment.config.file) syntax is ok; database and log open, socket folder writable")
             return 0
         case .run(let path):
-            // FastCGI's own set-up and the signal mask must precede every thread.
-            FastCGIServer.initializeLibrary()
+            // The signal mask must precede every thread.
             Signals.blockForThreads()
             guard let environment = prepare(path) else { return ConfigError.exitCode }
             let listener: Listener
             do { listener = try Listener(environment.config.listen, environment: ProcessInfo.processInfo.environment) } catch {
                 printError("taskfcgi: \(ConfigError(file: environment.config.file, key: "listen", problem: "\(error)"))")
+                return ConfigError.exitCode
+            }
+            // An inherited socket is held to the rule a configured one is: beyond loopback, only
+            // the hosts in trustedProxies may connect.
+            if environment.config.trustedProxies == nil, let bound = listener.openBeyondLoopback {
+                printError("taskfcgi: \(ConfigError(file: environment.config.file, key: "trustedProxies", problem: "is required: the inherited socket is bound to \(bound), which is not a loopback address; list the addresses of the nginx hosts allowed to connect (anyone else could send FastCGI params directly), or bind the socket to 127.0.0.1"))")
                 return ConfigError.exitCode
             }
             return serve(environment, listener)
@@ -58,7 +63,7 @@ public enum Worker {
         let server: FastCGIServer
         do {
             server = try FastCGIServer(
-                listener: listener, threads: config.threads, limits: .init(maxBodyBytes: config.maxBodyBytes), log: log,
+                listener: listener, threads: config.threads, limits: limits(config), log: log,
                 stats: stats, trustedProxies: config.trustedProxies
             ) { _ in
                 let (tasks, jobStore) = try environment.openStores()
@@ -94,6 +99,15 @@ public enum Worker {
         }
         stop(server, runner, environment)
         return 0
+    }
+
+    private static func limits(_ config: Config) -> FastCGIServer.Limits {
+        var limits = FastCGIServer.Limits(maxBodyBytes: config.maxBodyBytes)
+        limits.requestReadTimeout = config.connections.requestReadTimeout
+        limits.responseWriteTimeout = config.connections.responseWriteTimeout
+        limits.idleTimeout = config.connections.idleTimeout
+        limits.maxConnections = config.connections.maxConnections
+        return limits
     }
 
     /// Reverse start order within `stopTimeout`: no new connections (after at most a short drain
