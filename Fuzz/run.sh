@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets="form duedate interval config request tzif cron api"
+all_targets="form duedate interval config request tzif cron api records"
 seconds="${1:-${FUZZ_SECONDS:-60}}"
 read -r -a targets <<<"${FUZZ_TARGETS:-$all_targets}"
 swiftc="${SWIFTC:-swiftc}"

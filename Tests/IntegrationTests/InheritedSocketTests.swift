@@ -91,7 +91,7 @@ extension IntegrationTests {
                 threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(second.pid)/task"))?.count ?? 0
                 return threads < 6
             }
-            #expect(!lostThreads, "the restarted worker has \(threads) threads: its request threads have ended")
+            #expect(!lostThreads, "the restarted worker has \(threads) threads: its request threads have ended\n\(box.logTail())")
             let again = try http.get("/tasks")
             #expect(again.status == 200, "after a restart on the same socket: \(again.status)\nnginx:\n\(nginx.errorLog.suffix(1500))")
             second.send(SIGTERM)

@@ -28,9 +28,40 @@ import Testing
         #expect(try load("listen: '0.0.0.0:9000', trustedProxies: ['10.0.0.5']").trustedProxies == ["10.0.0.5"])
         #expect(try load("listen: '127.0.0.1:9000'").trustedProxies == nil)
         let bad = try #require(throws: ConfigError.self) { try load("listen: '0.0.0.0:9000', trustedProxies: ['nginx.local']") }
-        #expect(bad.key == "trustedProxies" && bad.problem.contains("not an IPv4 address"))
+        #expect(bad.key == "trustedProxies" && bad.problem.contains("not an IPv4 or IPv6 address or a CIDR range"))
+        let ranges = "listen: '0.0.0.0:9000', trustedProxies: ['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', '::ffff:10.2.0.0/112']"
+        #expect(try load(ranges).trustedProxies?.count == 5)
+        for wrong in ["10.0.0.0/33", "10.0.0.0/", "fd00::/129", "10.0.0.0/-1"] {
+            let error = try #require(throws: ConfigError.self) { try load("listen: '0.0.0.0:9000', trustedProxies: ['\(wrong)']") }
+            #expect(error.key == "trustedProxies" && error.problem.contains(wrong))
+        }
         let empty = try #require(throws: ConfigError.self) { try load("listen: '0.0.0.0:9000', trustedProxies: []") }
         #expect(empty.key == "trustedProxies")
+    }
+
+    @Test func trustedProxyRangesMatchMappedAndIPv6Peers() throws {
+        func allowed(_ range: String, _ peer: String) -> Bool {
+            AddressRange(range)!.contains(IPAddress(peer)!)
+        }
+        #expect(allowed("10.0.0.5", "10.0.0.5") && !allowed("10.0.0.5", "10.0.0.6"))
+        #expect(allowed("10.0.0.5", "::ffff:10.0.0.5"), "a dual-stack socket's IPv4 peer matches its IPv4 entry")
+        #expect(allowed("10.1.0.0/16", "10.1.255.3") && !allowed("10.1.0.0/16", "10.2.0.1"))
+        #expect(allowed("::ffff:10.2.0.0/112", "10.2.9.9"))
+        #expect(allowed("fd00::/8", "fd12::1") && !allowed("fd00::/8", "fe80::1"))
+        #expect(allowed("::1", "::1") && !allowed("::1", "127.0.0.1"))
+        #expect(allowed("0.0.0.0/0", "192.0.2.1") && !allowed("0.0.0.0/0", "2001:db8::1"))
+        #expect(IPAddress("::ffff:127.0.0.1")!.isLoopback && IPAddress("::1")!.isLoopback && !IPAddress("10.0.0.1")!.isLoopback)
+    }
+
+    @Test func connectionKeys() throws {
+        let config = try load("requestReadTimeout: '2s', responseWriteTimeout: '3s', idleTimeout: '90s', maxConnections: 50")
+        #expect(config.connections.requestReadTimeout == .seconds(2) && config.connections.responseWriteTimeout == .seconds(3))
+        #expect(config.connections.idleTimeout == .seconds(90) && config.connections.maxConnections == 50)
+        #expect(try load("").connections == ConnectionSettings())
+        let short = try #require(throws: ConfigError.self) { try load("requestReadTimeout: '50ms'") }
+        #expect(short.key == "requestReadTimeout")
+        let none = try #require(throws: ConfigError.self) { try load("maxConnections: 0") }
+        #expect(none.key == "maxConnections")
     }
 
     /// Berlin, 25 Oct 2026: 02:30 happens twice. A task due at the second 02:30 shows "02:30" in

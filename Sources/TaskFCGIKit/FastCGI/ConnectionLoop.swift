@@ -216,7 +216,7 @@ final class ConnectionLoop: Sendable {
         let got = scratch.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
         if got < 0 {
             let error = errno
-            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return wait(connection, for: connection.reader.isIdle && connection.inbox.isEmpty ? .idle : .reading) }
+            if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { return wait(connection, for: connection.waitingState) }
             return finish(connection, error: error)
         }
         if got == 0 { return finish(connection, endOfStream: true) }
@@ -224,7 +224,7 @@ final class ConnectionLoop: Sendable {
             process(connection, UnsafeRawBufferPointer(rebasing: bytes[..<got]), responder, &output)
         }
         guard more else { return }
-        wait(connection, for: connection.reader.isIdle && connection.inbox.isEmpty ? .idle : .reading)
+        wait(connection, for: connection.waitingState)
     }
 
     /// Runs the reader over the inbox and then `fresh`, serving each complete request and sending
@@ -250,6 +250,7 @@ final class ConnectionLoop: Sendable {
                 case .request(let request):
                     connection.enter(.handling, now: 0, timeout: 0)
                     responder.respond(request, into: &output)
+                    connection.served += 1
                     served = true
                     if !request.keepConnection || isStopping { connection.closeAfterWrite = true }
                 }
@@ -345,7 +346,7 @@ final class ConnectionLoop: Sendable {
         case .idleTimeout, .stopping:
             break
         case .none:
-            if endOfStream, !(connection.reader.isIdle && connection.inbox.isEmpty) {
+            if endOfStream, connection.waitingState == .reading, connection.served > 0 || !connection.inbox.isEmpty || !connection.reader.isIdle {
                 log.info("http", "the FastCGI connection from \(connection.peer) closed in the middle of a request")
             } else if error != 0 {
                 log.debug("http", "the FastCGI connection from \(connection.peer) failed: \(String(cString: strerror(error)))")

@@ -33,6 +33,8 @@ final class FastCGIConnection: @unchecked Sendable {
     var outboxSent = 0
     /// Added to the epoll instance (after the first read found nothing, or the first write blocked).
     var registered = false
+    /// Requests answered on this connection.
+    var served = 0
     /// Close once the outbox is empty: the front end did not ask to keep the connection, or the
     /// worker is stopping.
     var closeAfterWrite = false
@@ -43,6 +45,13 @@ final class FastCGIConnection: @unchecked Sendable {
 
     init(fd: Int32, reader: RequestReader) {
         (self.fd, self.reader) = (fd, reader)
+    }
+
+    /// What a connection waits for when nothing is left to read: the next request on a kept
+    /// connection is idle time, anything else (a new connection's first request included) is a
+    /// request being read.
+    var waitingState: State {
+        served > 0 && reader.isIdle && inbox.isEmpty ? .idle : .reading
     }
 
     var state: State { State(rawValue: rawState.load(ordering: .acquiring)) ?? .reading }

@@ -36,6 +36,9 @@ public final class JobRunner: Sendable {
         published = Mutex(JobsStatus(jobs: jobs.map {
             JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)
         }, leaseTTL: leaseTTL))
+        // A worker that has just started is healthy: /healthz must not call a job thread that has
+        // not had its first turn yet silent since 1970.
+        beat(clock.now())
     }
 
     /// Starts the detached job thread.
