@@ -189,6 +189,7 @@ final class Cluster: @unchecked Sendable {
                     fastcgi_connect_timeout 2s;
                     fastcgi_send_timeout 30s;
                     fastcgi_read_timeout 30s;
+                    fastcgi_keep_conn on;
                     location / {
                         fastcgi_pass \(pass);
                     }
@@ -197,14 +198,21 @@ final class Cluster: @unchecked Sendable {
             """
         }
         var servers = server(port: ports[0], pass: "workers")
-        for member in members { servers += server(port: ports[member.index + 1], pass: "unix:\(member.socketPath)") }
-        // Round-robin over every worker. A dead worker's socket refuses the connection (kill -9)
-        // or is gone (SIGTERM): nginx then tries the next one (fastcgi_next_upstream error).
+        var alone = ""
+        for member in members {
+            servers += server(port: ports[member.index + 1], pass: "worker\(member.index)")
+            alone += "        upstream worker\(member.index) {\n            server unix:\(member.socketPath);\n            keepalive 4;\n        }\n"
+        }
+        // Round-robin over every worker, on kept connections as shipped. A dead worker's socket
+        // refuses the connection (kill -9) or is gone (SIGTERM): nginx then tries the next one
+        // (fastcgi_next_upstream error).
         return Nginx.document(folder: box.folder, pidFile: box.folder + "/nginx-cluster.pid",
                               errorLog: nginxErrorLogPath, http: """
                 upstream workers {
             \(upstream)
+                    keepalive 16;
                 }
+            \(alone)
 
             \(servers)
             """)

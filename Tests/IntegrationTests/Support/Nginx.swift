@@ -45,6 +45,13 @@ final class Nginx: @unchecked Sendable {
     /// names (`unix:PATH` for a socket, `127.0.0.1:PORT` for TCP).
     static func config(folder: String, upstream: String, port: Int, clientMaxBodySize: String) -> String {
         document(folder: folder, pidFile: folder + "/nginx.pid", errorLog: folder + "/nginx-error.log", http: """
+                # Kept connections, as deploy/nginx.conf ships them.
+                upstream worker {
+                    server \(upstream);
+                    keepalive 16;
+                    keepalive_timeout 60s;
+                }
+
                 server {
                     listen 127.0.0.1:\(port);
                     server_name localhost;
@@ -56,32 +63,33 @@ final class Nginx: @unchecked Sendable {
                     fastcgi_connect_timeout 2s;
                     fastcgi_send_timeout 30s;
                     fastcgi_read_timeout 30s;
+                    fastcgi_keep_conn on;
 
                     location / {
-                        fastcgi_pass \(upstream);
+                        fastcgi_pass worker;
                     }
 
                     error_page 405 = @worker;
                     location @worker {
-                        fastcgi_pass \(upstream);
+                        fastcgi_pass worker;
                     }
 
                     location = /status {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass \(upstream);
+                        fastcgi_pass worker;
                     }
 
                     location ~ ^(/api)?/jobs/[^/]+/run$ {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass \(upstream);
+                        fastcgi_pass worker;
                     }
 
                     location = /metrics {
                         allow 127.0.0.1;
                         deny all;
-                        fastcgi_pass \(upstream);
+                        fastcgi_pass worker;
                     }
                 }
             """)
