@@ -27,7 +27,7 @@ POST_TITLE='title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party'
 export LABEL_CMD=swift
 export ROUNDS=${ROUNDS:-2}
 PEER_ENV="SEED=http SEED_BODY=$SEED_TITLE&due={due_epoch}"
-SWIFT_ENV="SEED=http STATIC_PATH=/healthz POST_BODY=$POST_TITLE&due=2027-01-01T09:00 WORKER_CONFIG_TEMPLATE=$ROOT/Benchmarks/taskfcgi.json.tmpl"
+SWIFT_ENV="SEED=http KEEP_CONN=1 STATIC_PATH=/healthz POST_BODY=$POST_TITLE&due=2027-01-01T09:00 WORKER_CONFIG_TEMPLATE=$ROOT/Benchmarks/taskfcgi.json.tmpl"
 
 peers=("$@")
 ((${#peers[@]})) || peers=(c-fcgi php)

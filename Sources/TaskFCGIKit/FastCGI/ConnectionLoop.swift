@@ -53,6 +53,7 @@ final class ConnectionLoop: Sendable {
     private let timerFD: Int32
     private let table = Mutex(Table())
     private let stopping = Atomic<Bool>(false)
+    private let closingIdle = Atomic<Bool>(false)
     private let failed = Atomic<Bool>(false)
     private let trusted: TrustedPeers?
     private let trouble: AcceptTrouble
@@ -121,16 +122,23 @@ final class ConnectionLoop: Sendable {
     // MARK: Stopping
 
     /// Stops accepting: connections still queued stay in the socket (for the next worker, on an
-    /// inherited socket). Kept connections now close after their current request; idle ones
-    /// close at once. Threads leave `run` when the last connection has closed.
+    /// inherited socket). Kept connections now close right after their next response, which is
+    /// the one moment a front end cannot be sending on them; `closeIdleConnections` ends the rest.
+    /// Threads leave `run` when the last connection has closed.
     func stop() {
         stopping.store(true, ordering: .releasing)
         table.withLock { table in
             if table.listening { _ = taskfcgi_epoll_forget(epollFD, listenFD) }
             table.listening = false
         }
-        sweep(rearm: false)
         if connectionCount == 0 { wakeAll() }
+    }
+
+    /// After a stop's grace period: closes the kept connections that are idle (each checked as
+    /// `closeIfIdle` does), and from now on every one that becomes idle.
+    func closeIdleConnections() {
+        closingIdle.store(true, ordering: .releasing)
+        sweep(rearm: false)
     }
 
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
@@ -179,19 +187,46 @@ final class ConnectionLoop: Sendable {
                 }
             }
             trouble.succeeded()
-            if let trusted, !trusted.allows(fd) {
-                close(fd)
-                continue
-            }
-            let connection = FastCGIConnection(fd: fd, reader: RequestReader(limits: settings.limits, capacity: capacity))
-            connection.enter(.reading, now: monotonicNanoseconds64(), timeout: settings.readTimeout)
-            table.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+            guard let connection = adopt(fd) else { continue }
             // Another thread takes the next connection while this one serves the new one: nginx
             // sends its request with the connect, so it is usually there to read already.
             armListen()
             serve(connection, responder, &scratch, &output)
             return
         }
+    }
+
+    private var isListening: Bool { table.withLock { $0.listening && $0.pausedUntil == 0 } }
+
+    /// While accepting is in trouble, the sweeper tries it itself: a connection it gets is handed
+    /// to the epoll instance for any thread, and an empty queue shows a descriptor was free.
+    private func probe() {
+        let fd = taskfcgi_accept(listenFD)
+        guard fd >= 0 else {
+            switch errno {
+            case EAGAIN, EWOULDBLOCK: trouble.succeeded()
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                trouble.failed(errno)
+                table.withLock { $0.pausedUntil = monotonicNanoseconds64() + 100_000_000 }
+            default: break
+            }
+            return
+        }
+        trouble.succeeded()
+        guard let connection = adopt(fd) else { return }
+        wait(connection, for: .reading)
+    }
+
+    /// A new connection from `fd` in the table, or nil if its peer is not trusted (then closed).
+    private func adopt(_ fd: Int32) -> FastCGIConnection? {
+        if let trusted, !trusted.allows(fd) {
+            close(fd)
+            return nil
+        }
+        let connection = FastCGIConnection(fd: fd, reader: RequestReader(limits: settings.limits, capacity: capacity))
+        connection.enter(.reading, now: monotonicNanoseconds64(), timeout: settings.readTimeout)
+        table.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+        return connection
     }
 
     private func armListen() {
@@ -204,6 +239,7 @@ final class ConnectionLoop: Sendable {
     // MARK: Serving a connection
 
     private func serve(_ connection: FastCGIConnection, _ responder: some Responder, _ scratch: inout [UInt8], _ output: inout [UInt8]) {
+        guard connection.claim() else { return finish(connection) }
         if !connection.outbox.isEmpty {
             switch flush(connection) {
             case .done: if connection.closeAfterWrite { return finish(connection) }
@@ -323,8 +359,8 @@ final class ConnectionLoop: Sendable {
         case .writing: settings.writeTimeout
         default: settings.readTimeout
         }
-        // A stop closes kept connections as soon as they are between requests.
-        if state == .idle, isStopping { return finish(connection) }
+        // After a stop's grace period, kept connections close as soon as they are between requests.
+        if state == .idle, closingIdle.load(ordering: .acquiring) { return finish(connection) }
         connection.enter(state, now: monotonicNanoseconds64(), timeout: timeout)
         let want = (state == .writing ? TASKFCGI_WANT_WRITE : TASKFCGI_WANT_READ) | TASKFCGI_ONCE
         let tag = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque()))
@@ -374,20 +410,16 @@ final class ConnectionLoop: Sendable {
             _ = read(timerFD, &expirations, 8)
         }
         let now = monotonicNanoseconds64()
-        let stopping = isStopping
+        let closeIdle = closingIdle.load(ordering: .acquiring)
         let resume = table.withLock { table -> Bool in
             for connection in table.connections.values {
                 let deadline = connection.deadline.load(ordering: .acquiring)
-                let state = connection.state
-                if stopping, state == .idle {
-                    _ = connection.shutDown(.stopping)
-                } else if deadline != 0, now > deadline {
-                    let reason: FastCGIConnection.Shut = switch state {
-                    case .idle: .idleTimeout
-                    case .writing: .writeTimeout
-                    default: .readTimeout
-                    }
-                    _ = connection.shutDown(reason)
+                switch connection.state {
+                case .idle where closeIdle: _ = connection.closeIfIdle(.stopping)
+                case .idle where deadline != 0 && now > deadline: _ = connection.closeIfIdle(.idleTimeout)
+                case .writing where deadline != 0 && now > deadline: _ = connection.shutDown(.writeTimeout)
+                case .reading where deadline != 0 && now > deadline: _ = connection.shutDown(.readTimeout)
+                default: break
                 }
             }
             guard table.pausedUntil != 0, now >= table.pausedUntil else { return false }
@@ -395,6 +427,7 @@ final class ConnectionLoop: Sendable {
             return true
         }
         if resume { armListen() }
+        if trouble.isOpen, isListening { probe() }
         if rearm { _ = taskfcgi_epoll_arm(epollFD, timerFD, 0, Int32(TASKFCGI_WANT_READ | TASKFCGI_ONCE), Self.timerTag) }
     }
 

@@ -17,6 +17,9 @@ final class FastCGIConnection: @unchecked Sendable {
         case handling
         /// The peer has not taken all of the response yet: `responseWriteTimeout`.
         case writing
+        /// Was idle and is being closed (idle timeout, or a stop): a request that arrives now is
+        /// not served.
+        case closing
     }
 
     /// Why the sweeper shut the socket down.
@@ -65,6 +68,29 @@ final class FastCGIConnection: @unchecked Sendable {
         case .reading where previous == State.reading.rawValue: break
         default: deadline.store(now + timeout, ordering: .releasing)
         }
+    }
+
+    /// Called by the thread that got the connection's event, before it reads: an idle connection
+    /// becomes one being served, unless a close got to it first (false: close it).
+    func claim() -> Bool {
+        // Held as `handling` until the thread knows whether a request has begun: waiting for the
+        // rest of one then starts its read deadline afresh.
+        let (exchanged, found) = rawState.compareExchange(expected: State.idle.rawValue, desired: State.handling.rawValue,
+                                                          ordering: .acquiringAndReleasing)
+        return exchanged || found != State.closing.rawValue
+    }
+
+    /// Closes an idle kept connection the only way that cannot cut off a request: claimed from
+    /// `idle` (so no thread serves it meanwhile), and only while nothing of a next request has
+    /// arrived. A front end that sends in the moment between the check and the shutdown sees a
+    /// closed kept connection, which nginx retries for idempotent requests. True if shut down.
+    func closeIfIdle(_ reason: Shut) -> Bool {
+        var byte: UInt8 = 0
+        let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        guard peeked < 0, errno == EAGAIN || errno == EWOULDBLOCK else { return false }
+        guard rawState.compareExchange(expected: State.idle.rawValue, desired: State.closing.rawValue,
+                                       ordering: .acquiringAndReleasing).exchanged else { return false }
+        return shutDown(reason)
     }
 
     var shut: Shut { Shut(rawValue: rawShut.load(ordering: .acquiring)) ?? .none }

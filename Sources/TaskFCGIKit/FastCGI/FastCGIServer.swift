@@ -39,6 +39,8 @@ public final class FastCGIServer: Sendable {
     /// failure of one cannot look like the end of all.
     private let live: Atomic<Int>
     private let finished = DispatchSemaphore(value: 0)
+    /// How long a stop lets the front end go on using kept connections before closing idle ones.
+    static let keptConnectionGrace = 0.25
 
     /// `trustedProxies`: the only peers a TCP listener accepts (nil: any).
     public init(listener: Listener, threads: Int, limits: Limits, log: Log, stats: ServerStats,
@@ -93,6 +95,11 @@ public final class FastCGIServer: Sendable {
         }
         loop.stop()
         if !listener.isInherited { listener.shutDown() }
+        // A grace period for kept connections: each one the front end uses meanwhile is closed
+        // right after its response, which cannot cut off a request; then the idle rest close.
+        let graceEnd = min(deadline, DispatchTime.now() + min(drain, Self.keptConnectionGrace))
+        while loop.connectionCount > 0, DispatchTime.now() < graceEnd { usleep(5000) }
+        loop.closeIdleConnections()
         let done = live.load(ordering: .acquiring) == 0 || finished.wait(timeout: deadline) == .success
         if done && !listener.isInherited { listener.close() }
         return done
@@ -103,27 +110,26 @@ public final class FastCGIServer: Sendable {
     }
 
     /// One request thread's handler (opened at its first request, on its own database connection)
-    /// and the access line of the response it is sending.
+    /// and the request whose response it is sending.
     private final class RequestThread: ConnectionLoop.Responder {
         let server: FastCGIServer
         let index: Int
         var handler: Handler?
-        /// The last response, logged once it is known whether the client took it.
-        var access: (method: String, target: String, status: Int, bytes: Int, began: Int64)?
+        /// The last request, named if its response cannot be delivered.
+        var last: (method: String, target: String)?
 
         init(server: FastCGIServer, index: Int) { (self.server, self.index) = (server, index) }
 
         func respond(_ request: FastCGIRequest, into output: inout [UInt8]) {
             if handler == nil { handler = server.openHandler(index) }
-            access = server.respond(request, handler, into: &output)
+            last = server.respond(request, handler, into: &output)
         }
 
         func delivered(sent: Bool) {
-            guard let access else { return }
-            self.access = nil
-            server.log.access(method: access.method, target: access.target, status: access.status, bytes: access.bytes,
-                              microseconds: monotonicMicroseconds() - access.began, clientGone: !sent)
-            server.stats.ended(status: access.status)
+            guard let last, !sent else { return }
+            // The access line was written before the send, so it is in the log by the time the
+            // client has its answer; this says when the answer never left.
+            server.log.info("http", "\(last.method) \(last.target): the front end closed the connection before the response was sent")
         }
     }
 
@@ -134,10 +140,9 @@ public final class FastCGIServer: Sendable {
         }
     }
 
-    /// Handles one request and appends its response records to `output`; returns what the access
-    /// line will say.
-    private func respond(_ raw: FastCGIRequest, _ handler: Handler?, into output: inout [UInt8])
-        -> (method: String, target: String, status: Int, bytes: Int, began: Int64) {
+    /// Handles one request, appends its response records to `output` and writes its access line;
+    /// returns the request's method and target.
+    private func respond(_ raw: FastCGIRequest, _ handler: Handler?, into output: inout [UInt8]) -> (method: String, target: String) {
         let began = monotonicMicroseconds()
         stats.began()
         var response: Response
@@ -152,7 +157,10 @@ public final class FastCGIServer: Sendable {
             response = ErrorPages.response(for: error, request: request, requestID: App.newRequestID, log: log)
         }
         ResponseHead.append(response, id: raw.id, omitBody: request.method == "HEAD", to: &output)
-        return (request.method, request.target, response.status, response.body.count, began)
+        log.access(method: request.method, target: request.target, status: response.status, bytes: response.body.count,
+                   microseconds: monotonicMicroseconds() - began, clientGone: false)
+        stats.ended(status: response.status)
+        return (request.method, request.target)
     }
 
     /// The body, checked against `CONTENT_LENGTH` and the limit the reader enforced.

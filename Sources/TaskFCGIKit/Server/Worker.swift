@@ -75,9 +75,10 @@ public enum Worker {
             log.error("main", "cannot start the request threads: \(error)")
             return 1
         }
-        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
         runner.start()
         server.start()
+        // Logged once the threads run, so "started" means serving.
+        log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
 
         while true {
             // Between signals, every few seconds: make sure the log still goes somewhere visible.
