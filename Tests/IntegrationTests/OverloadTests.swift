@@ -169,5 +169,57 @@ extension IntegrationTests {
             #expect(waitUntil(3) { box.log.contains("refused a FastCGI connection from 127.0.0.1: not in trustedProxies") }, "\(box.logTail())")
             #expect(worker.isRunning)
         }
+
+        /// A listening TCP socket as spawn-fcgi `-p PORT` or systemd `ListenStream=PORT` make it:
+        /// bound to every address, IPv4 only or dual-stack IPv6 (IPv4 peers then show as ::ffff:…).
+        static func listenEverywhere(port: Int, ipv6: Bool) throws -> Int32 {
+            let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var on: Int32 = 1, off: Int32 = 0
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+            let bound: Int32
+            if ipv6 {
+                setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
+                var address = sockaddr_in6()
+                address.sin6_family = sa_family_t(AF_INET6)
+                address.sin6_port = UInt16(port).bigEndian
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                }
+            } else {
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = UInt16(port).bigEndian
+                bound = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            guard fd >= 0, bound == 0, listen(fd, 64) == 0 else { throw HarnessError("cannot listen on port \(port): errno \(errno)") }
+            return fd
+        }
+
+        @Test("an inherited socket bound to every address: exit 78 without trustedProxies; on a dual-stack socket, IPv4 peers match IPv4 entries")
+        func inheritedSocketBeyondLoopbackNeedsTrustedProxies() throws {
+            for ipv6 in [false, true] {
+                let box = try Sandbox()
+                defer { box.close() }
+                let port = try Nginx.freePort()
+                let socket = try Self.listenEverywhere(port: port, ipv6: ipv6)
+                defer { close(socket) }
+                try box.writeConfig(["listen": NSNull()])
+                let handle = FileHandle(fileDescriptor: socket, closeOnDealloc: false)
+                let refused = try box.start("refused", try Tools.taskfcgi(), ["--config", box.configPath], stdin: handle)
+                #expect(refused.waitForExit(10) == .exited(78), "ipv6 \(ipv6): \(refused.stderr)")
+                #expect(refused.stderr.contains("trustedProxies: is required: the inherited socket is bound to"), "\(refused.stderr)")
+
+                try box.writeConfig(["listen": NSNull(), "trustedProxies": ["127.0.0.2", "fd00::/8"]])
+                let worker = try InheritedSocket.startWorker(box, socket: socket, style: .spawnFCGI)
+                let trusted = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.2"))
+                #expect(trusted.ended && trusted.status == 200, "ipv6 \(ipv6), from 127.0.0.2: \(trusted.stdout.prefix(300))\n\(box.logTail())")
+                let stranger = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.3"))
+                #expect(!stranger.ended && stranger.stdout.isEmpty, "127.0.0.3 is not listed, yet got: \(stranger.stdout.prefix(300))")
+                #expect(waitUntil(3) { box.log.contains("refused a FastCGI connection from 127.0.0.3: not in trustedProxies") }, "\(box.logTail())")
+                #expect(worker.isRunning)
+            }
+        }
     }
 }

@@ -190,3 +190,63 @@ extension IntegrationTests {
         }
     }
 }
+
+extension IntegrationTests {
+    /// nginx pooling connections to the worker (`keepalive`, `fastcgi_keep_conn on`, as shipped),
+    /// under load from wrk.
+    @Suite("Kept connections through nginx")
+    struct KeptConnections {
+        /// Runs wrk against `path` and returns (requests, non-2xx/3xx responses, socket errors).
+        static func wrk(port: Int, path: String, seconds: Int, connections: Int = 32, folder: String) throws -> (requests: Int, bad: Int, errors: Int, text: String) {
+            let run = try ChildProcess.run("wrk", try Tools.find("wrk"),
+                                           ["-t2", "-c\(connections)", "-d\(seconds)s", "http://127.0.0.1:\(port)\(path)"],
+                                           folder: folder, timeout: Double(seconds) + 20)
+            let text = run.stdout
+            func number(after label: String) -> Int {
+                guard let range = text.range(of: label) else { return 0 }
+                return Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+            }
+            let errors = text.range(of: "Socket errors:").map { line in
+                text[line.upperBound...].prefix { $0 != "\n" }.split(separator: ",").compactMap { Int($0.filter(\.isNumber)) }.reduce(0, +)
+            } ?? 0
+            return (Int(text.split(separator: "\n").first { $0.contains("requests in") }?.split(separator: " ").first ?? "0") ?? 0,
+                    number(after: "Non-2xx or 3xx responses: "), errors, text)
+        }
+
+        static func socketCount(_ pid: Int32) -> Int {
+            let folder = "/proc/\(pid)/fd"
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return names.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)"))?.hasPrefix("socket:") == true }.count
+        }
+
+        @Test("wrk at 32 connections: every response 2xx, connections reused (kept open after the load), and a worker killed with -9 is replaced")
+        func underLoadAndKill() throws {
+            let stack = try Stack()
+            defer { stack.close() }
+            let (box, nginx) = (stack.box, stack.nginx)
+            let first = try Self.wrk(port: nginx.port, path: "/tasks", seconds: 3, folder: box.folder)
+            #expect(first.requests > 100 && first.bad == 0 && first.errors == 0, "\(first.text)")
+            // nginx keeps its idle connections (keepalive 16): the worker still holds them after the
+            // load, where connections made per request would all be gone.
+            let kept = Self.socketCount(stack.worker.pid) - 1
+            #expect(kept >= 1 && kept <= 16 + 4, "sockets open after the load besides the listener: \(kept)")
+            let logged = box.log.components(separatedBy: "[http] GET /tasks 200").count - 1
+            // wrk counts completed responses only: up to one per connection was cut off at its end.
+            #expect(logged >= first.requests && logged <= first.requests + 32, "wrk counted \(first.requests) requests, the worker logged \(logged)")
+
+            // kill -9 mid-load, then a new worker on the same socket path: nginx drops the dead
+            // kept connections and every request after the restart is answered.
+            let load = Thread { _ = try? Self.wrk(port: nginx.port, path: "/healthz", seconds: 2, folder: box.folder) }
+            load.start()
+            usleep(500_000)
+            stack.worker.send(SIGKILL)
+            #expect(stack.worker.waitForExit(5) != nil)
+            let second = try box.startWorker()
+            defer { second.stop(grace: 5) }
+            usleep(2_000_000)
+            let after = try Self.wrk(port: nginx.port, path: "/tasks", seconds: 2, folder: box.folder)
+            #expect(after.requests > 50 && after.bad == 0 && after.errors == 0, "after kill -9 and restart: \(after.text)\n\(nginx.errorLog.suffix(1500))")
+            #expect(second.isRunning)
+        }
+    }
+}
