@@ -186,13 +186,14 @@ http {
     proxy_temp_path $dir/nginx/proxy;
     uwsgi_temp_path $dir/nginx/uwsgi;
     scgi_temp_path $dir/nginx/scgi;
-    # No upstream keepalive (no fastcgi_keep_conn): one unix-socket connection per request,
-    # as in deploy/nginx.conf.
-    upstream taskfcgi {$servers }
+    # Kept connections to the worker (keepalive, fastcgi_keep_conn), as in deploy/nginx.conf;
+    # KEEP_CONN=0 makes nginx connect per request instead.
+    upstream taskfcgi {$servers $( [[ ${KEEP_CONN:-1} = 1 ]] && echo "keepalive 32;") }
     server {
         listen 127.0.0.1:$port;
         location / {
             include /etc/nginx/fastcgi_params;
+            fastcgi_keep_conn $( [[ ${KEEP_CONN:-1} = 1 ]] && echo on || echo off);
             fastcgi_pass taskfcgi;
         }
     }
