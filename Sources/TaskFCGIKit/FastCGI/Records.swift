@@ -66,7 +66,9 @@ enum Record {
         out.append(UInt8((appStatus >> 8) & 0xFF))
         out.append(UInt8(appStatus & 0xFF))
         out.append(protocolStatus)
-        out.append(contentsOf: [0, 0, 0])
+        out.append(0)
+        out.append(0)
+        out.append(0)
     }
 
     /// Appends `content` as records of `type` for request `id`, split at the record size limit.

@@ -143,6 +143,9 @@ struct RequestReader {
 
     private mutating func stream(_ type: UInt8, _ content: UnsafeRawBufferPointer) -> Event? {
         guard var current = active else { return nil }
+        // Taken out, so its buffers are referenced once and grow in place; put back at the end
+        // (a failure leaves it out: the connection closes).
+        active = nil
         switch (type, current.phase) {
         case (Record.params, .params):
             if content.isEmpty {
@@ -184,6 +187,8 @@ struct RequestReader {
         defer { current.request = request }
         let overflow = current.paramsSeen > limits.maxParamsBytes
         var names: [ParamPairs.Pair] = []
+        // nginx sends about 30 params: one allocation for the usual request.
+        names.reserveCapacity(40)
         var cutAt = 0
         var malformed = false
         request.params.withUnsafeBytes { bytes in
