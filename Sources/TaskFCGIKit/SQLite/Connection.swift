@@ -100,9 +100,21 @@ public final class Connection: SQLExecutor {
     /// The id of the row inserted last on this connection.
     public var lastInsertID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it throws.
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction: committed if it returns, rolled back if it
+    /// throws. Inside a transaction already (a write committed with others, see `SharedWriter`),
+    /// it is a savepoint of that one, with the same all-or-nothing effect.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try between("BEGIN IMMEDIATE", body)
+        guard sqlite3_get_autocommit(handle) == 0 else { return try between("BEGIN IMMEDIATE", body) }
+        try run("SAVEPOINT nested_transaction")
+        do {
+            let result = try body()
+            try run("RELEASE nested_transaction")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO nested_transaction")
+            _ = try? run("RELEASE nested_transaction")
+            throw error
+        }
     }
 
     /// Runs `body` after `begin`; COMMIT if it returns, ROLLBACK if it throws. All three are

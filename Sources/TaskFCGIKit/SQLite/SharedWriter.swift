@@ -30,29 +30,66 @@ public final class SharedWriter: Sendable {
     /// while a queue of writers during a long hold still frees its threads almost at once.
     static let stallGrace: UInt64 = 25_000_000
 
-    /// Runs `body` on the write connection, alone, within the busy timeout.
+    /// Runs `body` on the write connection within the busy timeout, committed before this returns.
+    /// Writes that queue while another commits are committed together (group commit): one
+    /// transaction, each write in a savepoint of its own, so one that fails is rolled back alone,
+    /// and the pages they share are written to the WAL once instead of once per write.
     func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
         let deadline = monotonicNanoseconds() + budget
-        switch gate.enter(until: deadline, grace: Self.stallGrace) {
-        case .entered: break
-        case .timedOut:
-            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
-        case .stalled:
-            throw SQLiteError(code: SQLITE_BUSY, message: "database is locked by another process (a write here has waited over \(stallAfter / 1_000_000) ms for it; not queueing behind it)", sql: nil)
-        }
-        wait.begin(deadline: deadline)
-        do {
-            let result = try body(box.connection)
-            gate.leave(reachedDatabase: true)
-            return result
-        } catch let error as SQLiteError where error.isBusy {
-            gate.leave(reachedDatabase: false)
-            throw error
-        } catch {
-            gate.leave(reachedDatabase: true)
-            throw error
+        return try withoutActuallyEscaping(body) { body in
+            let outcome = Outcome<T>()
+            let job = WriteGate.Job(run: { connection in
+                do {
+                    outcome.result = .success(try body(connection))
+                    return nil
+                } catch {
+                    outcome.result = .failure(error)
+                    return error
+                }
+            }, fail: { outcome.result = .failure($0) })
+            switch gate.enter(job, until: deadline, grace: Self.stallGrace) {
+            case .lead(let batch): lead(batch, deadline: deadline)
+            case .done: break
+            case .timedOut:
+                throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
+            case .stalled:
+                throw SQLiteError(code: SQLITE_BUSY, message: "database is locked by another process (a write here has waited over \(stallAfter / 1_000_000) ms for it; not queueing behind it)", sql: nil)
+            }
+            return try outcome.result!.get()
         }
     }
+
+    /// Runs a batch as its leader: alone as it is, or several in one transaction.
+    private func lead(_ batch: [WriteGate.Job], deadline: UInt64) {
+        wait.begin(deadline: deadline)
+        let connection = box.connection
+        guard batch.count > 1 else {
+            let error = batch[0].run?(connection)
+            gate.leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
+            return
+        }
+        do {
+            try connection.run("BEGIN IMMEDIATE")
+            for job in batch {
+                try connection.run("SAVEPOINT grouped_write")
+                if job.run?(connection) != nil { try connection.run("ROLLBACK TO grouped_write") }
+                try connection.run("RELEASE grouped_write")
+            }
+            try connection.run("COMMIT")
+            gate.leave(batch, reachedDatabase: true)
+        } catch {
+            // Nothing of the batch was committed: every write in it fails with the reason.
+            _ = try? connection.run("ROLLBACK")
+            for job in batch { job.fail?(error) }
+            gate.leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
+        }
+    }
+}
+
+/// One write's result, handed from the leader that ran it to the writer waiting for it (under
+/// the gate's mutex).
+private final class Outcome<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
 }
 
 /// The connection, reachable only by the writer `WriteGate` let in.

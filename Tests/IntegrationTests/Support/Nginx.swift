@@ -43,12 +43,13 @@ final class Nginx: @unchecked Sendable {
 
     /// The config for `port`, modelled on deploy/nginx.conf; `upstream` is what `fastcgi_pass`
     /// names (`unix:PATH` for a socket, `127.0.0.1:PORT` for TCP).
-    static func config(folder: String, upstream: String, port: Int, clientMaxBodySize: String) -> String {
+    /// `keepConnections: false` makes nginx connect per request (as Caddy and lighttpd do).
+    static func config(folder: String, upstream: String, port: Int, clientMaxBodySize: String, keepConnections: Bool = true) -> String {
         document(folder: folder, pidFile: folder + "/nginx.pid", errorLog: folder + "/nginx-error.log", http: """
                 # Kept connections, as deploy/nginx.conf ships them.
                 upstream worker {
                     server \(upstream);
-                    keepalive 16;
+                    \(keepConnections ? "keepalive 16;" : "")
                     keepalive_timeout 60s;
                 }
 
@@ -63,7 +64,7 @@ final class Nginx: @unchecked Sendable {
                     fastcgi_connect_timeout 2s;
                     fastcgi_send_timeout 30s;
                     fastcgi_read_timeout 30s;
-                    fastcgi_keep_conn on;
+                    fastcgi_keep_conn \(keepConnections ? "on" : "off");
 
                     location / {
                         fastcgi_pass worker;
@@ -97,13 +98,13 @@ final class Nginx: @unchecked Sendable {
 
     /// Starts nginx and waits until it accepts connections; retries on another port if the one it
     /// was given was taken in the meantime.
-    static func start(folder: String, upstream: String, clientMaxBodySize: String) throws -> Nginx {
+    static func start(folder: String, upstream: String, clientMaxBodySize: String, keepConnections: Bool = true) throws -> Nginx {
         let binary = try Tools.nginx()
         var problems: [String] = []
         for attempt in 1...4 {
             let port = try freePort()
             let configPath = folder + "/nginx.conf"
-            try config(folder: folder, upstream: upstream, port: port, clientMaxBodySize: clientMaxBodySize)
+            try config(folder: folder, upstream: upstream, port: port, clientMaxBodySize: clientMaxBodySize, keepConnections: keepConnections)
                 .write(toFile: configPath, atomically: true, encoding: .utf8)
             let master = try ChildProcess(name: "nginx", executable: binary,
                                           arguments: ["-p", folder, "-c", configPath, "-e", folder + "/nginx-error.log",

@@ -117,9 +117,10 @@ final class Sandbox: @unchecked Sendable {
 
     /// Starts nginx in front of `socket` (see `Nginx`) and waits until its port answers.
     /// `upstream` replaces the unix socket with any `fastcgi_pass` target (a TCP `HOST:PORT`).
-    func startNginx(socket: String? = nil, upstream: String? = nil, clientMaxBodySize: String = "1m") throws -> Nginx {
+    func startNginx(socket: String? = nil, upstream: String? = nil, clientMaxBodySize: String = "1m",
+                    keepConnections: Bool = true) throws -> Nginx {
         let nginx = try Nginx.start(folder: folder, upstream: upstream ?? "unix:" + (socket ?? socketPath),
-                                    clientMaxBodySize: clientMaxBodySize)
+                                    clientMaxBodySize: clientMaxBodySize, keepConnections: keepConnections)
         nginxes.append(nginx)
         return nginx
     }

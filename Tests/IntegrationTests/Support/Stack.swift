@@ -9,13 +9,14 @@ final class Stack: @unchecked Sendable {
     let nginx: Nginx
     let http: HTTPClient
 
-    /// `config` overrides the worker's base config; `clientMaxBodySize` is nginx's limit.
-    init(config: [String: Any] = [:], clientMaxBodySize: String = "1m") throws {
+    /// `config` overrides the worker's base config; `clientMaxBodySize` is nginx's limit;
+    /// `keepConnections` whether nginx pools its connections to the worker (as shipped).
+    init(config: [String: Any] = [:], clientMaxBodySize: String = "1m", keepConnections: Bool = true) throws {
         box = try Sandbox()
         do {
             try box.writeConfig(config)
             worker = try box.startWorker()
-            nginx = try box.startNginx(clientMaxBodySize: clientMaxBodySize)
+            nginx = try box.startNginx(clientMaxBodySize: clientMaxBodySize, keepConnections: keepConnections)
         } catch {
             box.close()
             throw error
