@@ -53,8 +53,9 @@ extension IntegrationTests {
             let body = Array("title=split&due=2099-01-01T10%3A00".utf8)
             for padding in [0, 3, 255] {
                 let connection = try RecordConnection(unix: box.socketPath)
-                let sent = Records.request("POST", "/tasks", body: body, padding: padding).allSatisfy { connection.send([$0]) }
-                #expect(sent, "padding \(padding): the worker closed the connection; log:\n\(box.logTail())")
+                let bytes = Records.request("POST", "/tasks", body: body, padding: padding)
+                let unsent = bytes.indices.first { !connection.send([bytes[$0]]) }
+                #expect(unsent == nil, "padding \(padding): the worker closed the connection at byte \(unsent ?? -1) (errno \(errno)); log:\n\(box.logTail())")
                 let records = connection.readResponse()
                 #expect(RecordConnection.status(records) == 303, "padding \(padding): \(RecordConnection.stdout(records))")
                 #expect(records.last?.protocolStatus == 0)

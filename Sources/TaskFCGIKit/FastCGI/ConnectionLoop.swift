@@ -264,63 +264,69 @@ final class ConnectionLoop: Sendable {
     }
 
     /// Runs the reader over the inbox and then `fresh`, serving each complete request and sending
-    /// what it produces. False when the connection was closed or waits to write.
+    /// its response before reading the next (a peer may send them back to back). False when the
+    /// connection was closed or waits to write.
     private func process(_ connection: FastCGIConnection, _ fresh: UnsafeRawBufferPointer?, _ responder: some Responder,
                          _ output: inout [UInt8]) -> Bool {
-        if let fresh, !connection.inbox.isEmpty {
-            connection.inbox.append(contentsOf: fresh)
-            return process(connection, nil, responder, &output)
+        var fresh = fresh
+        if let bytes = fresh, !connection.inbox.isEmpty {
+            connection.inbox.append(contentsOf: bytes)
+            fresh = nil
         }
-        output.removeAll(keepingCapacity: true)
-        var failure: String?
-        var served = false
-        func run(_ bytes: UnsafeRawBufferPointer) -> Int {
-            var offset = 0
-            while failure == nil, !served {
-                let (event, consumed) = connection.reader.next(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                offset += consumed
-                switch event {
-                case nil: return offset
-                case .reply(let records): output += records
-                case .failure(let reason): failure = reason
-                case .request(let request):
-                    connection.enter(.handling, now: 0, timeout: 0)
-                    responder.respond(request, into: &output)
-                    connection.served += 1
-                    served = true
-                    if !request.keepConnection || isStopping { connection.closeAfterWrite = true }
+        while true {
+            output.removeAll(keepingCapacity: true)
+            var failure: String?
+            var served = false
+            // Reads records until one request is complete (or the bytes run out): how many it used.
+            func run(_ bytes: UnsafeRawBufferPointer) -> Int {
+                var offset = 0
+                while failure == nil, !served {
+                    let (event, consumed) = connection.reader.next(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    offset += consumed
+                    switch event {
+                    case nil: return offset
+                    case .reply(let records): output += records
+                    case .failure(let reason): failure = reason
+                    case .request(let request):
+                        connection.enter(.handling, now: 0, timeout: 0)
+                        responder.respond(request, into: &output)
+                        connection.served += 1
+                        served = true
+                        if !request.keepConnection || isStopping { connection.closeAfterWrite = true }
+                    }
                 }
+                return offset
             }
-            return offset
-        }
-        if let fresh {
-            let used = run(fresh)
-            if used < fresh.count { connection.inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: fresh[used...])) }
-        } else {
-            let used = connection.inbox.withUnsafeBytes(run)
-            connection.inbox.removeFirst(used)
-        }
-        if let failure {
-            log.warning("http", "closed the FastCGI connection from \(connection.peer): \(failure)")
-            send(connection, output)
-            finish(connection)
-            return false
-        }
-        if !output.isEmpty {
-            let sent = send(connection, output)
-            if served { responder.delivered(sent: sent || !connection.outbox.isEmpty) }
-            guard sent else {
-                if connection.outbox.isEmpty { finish(connection) } else { wait(connection, for: .writing) }
+            if let bytes = fresh {
+                // Whatever is left over waits in the inbox from now on.
+                let used = run(bytes)
+                if used < bytes.count { connection.inbox.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...])) }
+                fresh = nil
+            } else {
+                let used = connection.inbox.withUnsafeBytes(run)
+                connection.inbox.removeFirst(used)
+            }
+            if let failure {
+                log.warning("http", "closed the FastCGI connection from \(connection.peer): \(failure)")
+                send(connection, output)
+                finish(connection)
                 return false
             }
+            if !output.isEmpty {
+                let sent = send(connection, output)
+                if served { responder.delivered(sent: sent || !connection.outbox.isEmpty) }
+                guard sent else {
+                    if connection.outbox.isEmpty { finish(connection) } else { wait(connection, for: .writing) }
+                    return false
+                }
+            }
+            if connection.closeAfterWrite {
+                finish(connection)
+                return false
+            }
+            // Another request may have come right behind this one.
+            guard served, !connection.inbox.isEmpty else { return true }
         }
-        if connection.closeAfterWrite {
-            finish(connection)
-            return false
-        }
-        // Another request may have come right behind this one.
-        if served, !connection.inbox.isEmpty { return process(connection, nil, responder, &output) }
-        return true
     }
 
     private enum Flush { case done, blocked, failed }
@@ -364,9 +370,10 @@ final class ConnectionLoop: Sendable {
         connection.enter(state, now: monotonicNanoseconds64(), timeout: timeout)
         let want = (state == .writing ? TASKFCGI_WANT_WRITE : TASKFCGI_WANT_READ) | TASKFCGI_ONCE
         let tag = UInt64(UInt(bitPattern: Unmanaged.passUnretained(connection).toOpaque()))
-        if taskfcgi_epoll_arm(epollFD, connection.fd, connection.registered ? 0 : 1, Int32(want), tag) == 0 {
-            connection.registered = true
-        } else {
+        // Nothing of the connection may be touched once it is armed: another thread may have it.
+        let add: Int32 = connection.registered ? 0 : 1
+        connection.registered = true
+        if taskfcgi_epoll_arm(epollFD, connection.fd, add, Int32(want), tag) != 0 {
             log.error("http", "cannot watch a FastCGI connection: \(String(cString: strerror(errno))); closing it")
             finish(connection)
         }
