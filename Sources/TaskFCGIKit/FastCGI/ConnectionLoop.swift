@@ -292,7 +292,16 @@ final class ConnectionLoop: Sendable {
                         responder.respond(request, into: &output)
                         connection.served += 1
                         served = true
-                        if !request.keepConnection || isStopping { connection.closeAfterWrite = true }
+                        if !request.keepConnection {
+                            connection.closeAfterWrite = true
+                        } else if isStopping {
+                            // The front end would put the connection back in its pool and could
+                            // send on it before it sees it close. nginx pools a connection only when
+                            // END_REQUEST is the last thing it read: one more (management) record
+                            // right behind it makes nginx close the connection instead.
+                            connection.closeAfterWrite = true
+                            Record.appendUnknownType(0, to: &output)
+                        }
                     }
                 }
                 return offset

@@ -71,6 +71,13 @@ enum Record {
         out.append(0)
     }
 
+    /// Appends an `UNKNOWN_TYPE` management record naming `type`.
+    static func appendUnknownType(_ type: UInt8, to out: inout [UInt8]) {
+        appendHeader(unknownType, id: 0, contentLength: 8, to: &out)
+        out.append(type)
+        for _ in 0..<7 { out.append(0) }
+    }
+
     /// Appends `content` as records of `type` for request `id`, split at the record size limit.
     static func appendStream(_ type: UInt8, id: UInt16, _ content: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var offset = 0

@@ -105,9 +105,7 @@ struct RequestReader {
             // Management records: answered at once, whatever a request is doing.
             if type == Record.getValues { return getValues(content) }
             var reply: [UInt8] = []
-            Record.appendHeader(Record.unknownType, id: 0, contentLength: 8, to: &reply)
-            reply.append(type)
-            reply.append(contentsOf: [0, 0, 0, 0, 0, 0, 0])
+            Record.appendUnknownType(type, to: &reply)
             return .reply(reply)
         }
         switch type {
