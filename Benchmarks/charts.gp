@@ -18,7 +18,9 @@ set linetype 1 lc rgb "#4c72b0"
 set linetype 2 lc rgb "#dd8452"
 set linetype 3 lc rgb "#8c8c8c"
 
-# summary.dat columns: route, then rps, cpu, p50, p99 for c-fcgi (2-5), TaskFCGI (6-9), php (10-13).
+# summary.dat columns: route, then rps, cpu, p50, p99 for c-fcgi (2-5), TaskFCGI (6-9), php (10-13),
+# c-fcgi with kept connections (14-17; zero when not measured).
+set linetype 4 lc rgb "#55a868"
 bars(c) = sprintf("%.0f", c)
 set output dir."/rps.png"
 set title "Requests per second (higher is better), ".label
@@ -26,9 +28,11 @@ set ylabel "requests / s"
 plot dir."/summary.dat" using 2:xtic(1) title "c-fcgi (C, libfcgi)", \
      '' using 6 title "TaskFCGI", \
      '' using 10 title "php-fpm", \
-     '' using ($0 - 0.25):2:(bars($2)) with labels offset 0,0.7 notitle, \
-     '' using ($0):6:(bars($6)) with labels offset 0,0.7 notitle, \
-     '' using ($0 + 0.25):10:(bars($10)) with labels offset 0,0.7 notitle
+     '' using 14 title "c-fcgi, kept connections", \
+     '' using ($0 - 0.3):2:(bars($2)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 - 0.1):6:(bars($6)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 + 0.1):10:(bars($10)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 + 0.3):14:(bars($14)) with labels offset 0,0.7 font ",8" notitle
 
 set output dir."/cpu.png"
 set title "Worker CPU per request, user + system (lower is better), ".label
@@ -36,9 +40,11 @@ set ylabel "µs / request"
 plot dir."/summary.dat" using 3:xtic(1) title "c-fcgi (C, libfcgi)", \
      '' using 7 title "TaskFCGI", \
      '' using 11 title "php-fpm", \
-     '' using ($0 - 0.25):3:(sprintf("%.1f", $3)) with labels offset 0,0.7 notitle, \
-     '' using ($0):7:(sprintf("%.1f", $7)) with labels offset 0,0.7 notitle, \
-     '' using ($0 + 0.25):11:(sprintf("%.1f", $11)) with labels offset 0,0.7 notitle
+     '' using 15 title "c-fcgi, kept connections", \
+     '' using ($0 - 0.3):3:(sprintf("%.1f", $3)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 - 0.1):7:(sprintf("%.1f", $7)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 + 0.1):11:(sprintf("%.1f", $11)) with labels offset 0,0.7 font ",8" notitle, \
+     '' using ($0 + 0.3):15:(sprintf("%.1f", $15)) with labels offset 0,0.7 font ",8" notitle
 
 set output dir."/latency.png"
 unset label 1
@@ -50,9 +56,9 @@ set logscale y
 set yrange [0.1:*]
 set ylabel "ms"
 set title "median (p50)"
-plot dir."/summary.dat" using 4:xtic(1) title "c-fcgi", '' using 8 title "TaskFCGI", '' using 12 title "php-fpm"
+plot dir."/summary.dat" using 4:xtic(1) title "c-fcgi", '' using 8 title "TaskFCGI", '' using 12 title "php-fpm", '' using 16 title "c-fcgi kept"
 set title "99th percentile (p99)"
-plot dir."/summary.dat" using 5:xtic(1) title "c-fcgi", '' using 9 title "TaskFCGI", '' using 13 title "php-fpm"
+plot dir."/summary.dat" using 5:xtic(1) title "c-fcgi", '' using 9 title "TaskFCGI", '' using 13 title "php-fpm", '' using 17 title "c-fcgi kept"
 unset multiplot
 unset logscale y
 

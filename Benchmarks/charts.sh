@@ -5,7 +5,8 @@
 #   compare.txt, compare-raw.txt   compare.sh's tables and every raw harness line
 #   threads.txt                    threads.sh's lines
 #   summary.dat, threads.dat       the medians charts.gp plots (tab-separated)
-#   rps.png, cpu.png, latency.png  per route, TaskFCGI beside c-fcgi and php
+#   rps.png, cpu.png, latency.png  per route, TaskFCGI beside c-fcgi and php (and c-fcgi with
+#                                  kept connections, when compare.sh ran c-fcgi-keep)
 #   threads.png                    TaskFCGI's rps against request threads
 #
 #   Benchmarks/compare.sh && Benchmarks/threads.sh && Benchmarks/charts.sh
@@ -52,12 +53,12 @@ awk -v OFS='\t' '
       if ($2 == "GET:/static" || $2 == "GET:/healthz") route = "cheap route"
       m[$1, route, $3] = $4 }
     END {
-        print "# route", "c-fcgi rps", "cpu_us", "p50_ms", "p99_ms", "TaskFCGI rps", "cpu_us", "p50_ms", "p99_ms", "php rps", "cpu_us", "p50_ms", "p99_ms"
+        print "# route", "c-fcgi rps", "cpu_us", "p50_ms", "p99_ms", "TaskFCGI rps", "cpu_us", "p50_ms", "p99_ms", "php rps", "cpu_us", "p50_ms", "p99_ms", "c-fcgi-keep rps", "cpu_us", "p50_ms", "p99_ms"
         n = split("cheap route,GET /tasks,POST /tasks", order, ",")
         for (i = 1; i <= n; i++) {
             r = order[i]; line = r
-            split("c-fcgi swift php", who, " ")
-            for (w = 1; w <= 3; w++) line = line OFS m[who[w], r, "rps"] + 0 OFS m[who[w], r, "cpu_us_per_req"] + 0 OFS m[who[w], r, "p50_ms"] + 0 OFS m[who[w], r, "p99_ms"] + 0
+            split("c-fcgi swift php c-fcgi-keep", who, " ")
+            for (w = 1; w <= 4; w++) line = line OFS m[who[w], r, "rps"] + 0 OFS m[who[w], r, "cpu_us_per_req"] + 0 OFS m[who[w], r, "p50_ms"] + 0 OFS m[who[w], r, "p99_ms"] + 0
             print line
         }
     }' "$out/medians.txt" >"$out/summary.dat"

@@ -7,6 +7,9 @@
 #   ROUNDS=3 DURATION=20s Benchmarks/compare.sh
 #   Benchmarks/compare.sh c-fcgi          # one peer only
 #
+# TaskFCGI is measured as shipped, nginx keeping its connections to the worker (KEEP_CONN=1); the
+# peers as they are, nginx connecting per request (libfcgi pins a kept connection to a thread).
+# `c-fcgi-keep` in the peer list runs the C peer with KEEP_CONN=1 too, for reference.
 # Both sides are seeded over HTTP with the same 1,000 titles (SEED=http). The peers take an epoch
 # `due`, TaskFCGI a datetime-local one, so the seed and POST bodies are set per side (A_ENV, B_ENV).
 # TaskFCGI's cheap route is /healthz (the peers' is /static). Every other harness knob (DURATION,
@@ -38,15 +41,20 @@ RAW_OUT=$ROOT/Benchmarks/results/compare-raw-latest.txt
 exec > >(tee "$ROOT/Benchmarks/results/compare-latest.txt")
 echo "# TaskFCGI vs ${peers[*]}, $(date -Is), nproc=$(nproc), $(uname -r), commit ${COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)}; binary $BIN ($(date -r "$BIN" -Is)); uptime: $(uptime | sed 's/^ *//')"
 for peer in "${peers[@]}"; do
-    case $peer in c-fcgi|php) ;; *) echo "compare.sh: peer must be c-fcgi or php, not '$peer'" >&2; exit 2 ;; esac
+    case $peer in
+        c-fcgi|php) target=$peer env=$PEER_ENV ;;
+        c-fcgi-keep) target=c-fcgi env="$PEER_ENV KEEP_CONN=1" ;;
+        *) echo "compare.sh: peer must be c-fcgi, c-fcgi-keep or php, not '$peer'" >&2; exit 2 ;;
+    esac
     echo
     echo "## $peer (A) vs swift (B): B/A is TaskFCGI relative to $peer"
     tables=$(mktemp)
-    A_ENV=$PEER_ENV B_ENV=$SWIFT_ENV "$BENCH_DIR/compare.sh" "$peer" cmd:"exec $BIN --config \$CONF" | tee "$tables"
+    A_ENV=$env B_ENV=$SWIFT_ENV "$BENCH_DIR/compare.sh" "$target" cmd:"exec $BIN --config \$CONF" | tee "$tables"
     # The harness names its raw file on the medians line: "... raw: results/compare-<time>.txt".
     raw=$(sed -n 's/.*raw: \(results\/compare-[0-9-]*\.txt\).*/\1/p' "$tables" | tail -n 1)
     rm -f "$tables"
-    if [[ -n $raw && -f $BENCH_DIR/$raw ]]; then grep -v '^#' "$BENCH_DIR/$raw" >>"$RAW_OUT"; fi
+    # The harness labels the C peer c-fcgi in both modes: the raw lines keep them apart.
+    if [[ -n $raw && -f $BENCH_DIR/$raw ]]; then grep -v '^#' "$BENCH_DIR/$raw" | sed "s/^c-fcgi /$peer /" >>"$RAW_OUT"; fi
 done
 echo
 echo "# done: $(uptime | sed 's/^ *//')"

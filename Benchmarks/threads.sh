@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Requests per second against request threads: the release worker through the shared harness
 # (../shared/bench/run.sh, the same nginx, wrk and seeding as compare.sh) once per thread count,
-# `threads` in the config set to each of THREAD_COUNTS (1 2 4 8). Prints the harness's lines
-# prefixed with the thread count and keeps them in Benchmarks/results/threads-latest.txt:
+# `threads` in the config set to each of THREAD_COUNTS (1 2 4 8), nginx keeping its connections
+# to the worker as deploy/ does (KEEP_CONN=1). Prints the harness's lines prefixed with the thread
+# count and keeps them in Benchmarks/results/threads-latest.txt:
 #
 #   threads=4 swift GET:/tasks rps=N p50_ms=N p99_ms=N ... cpu_us_per_req=N bytes=N
 #
@@ -27,7 +28,7 @@ trap 'rm -rf "$templates"' EXIT
 for n in ${THREAD_COUNTS:-1 2 4 8}; do
     # The harness writes $CONF from the template's file name minus .tmpl.
     sed "s/\"threads\": *[0-9]*/\"threads\": $n/" "$ROOT/Benchmarks/taskfcgi.json.tmpl" >"$templates/taskfcgi-$n.json.tmpl"
-    SEED=http STATIC_PATH=/healthz LABEL=swift \
+    SEED=http KEEP_CONN=1 STATIC_PATH=/healthz LABEL=swift \
         POST_BODY='title=Buy+milk+%26+eggs+%3Cfresh%3E+for+%22Sam%27s%22+party&due=2027-01-01T09:00' \
         WORKER_CONFIG_TEMPLATE="$templates/taskfcgi-$n.json.tmpl" \
         "$BENCH_DIR/run.sh" cmd:"exec $BIN --config \$CONF" | sed "s/^/threads=$n /"
