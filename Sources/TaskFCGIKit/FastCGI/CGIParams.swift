@@ -5,7 +5,7 @@ import Glibc
 /// compared only with the names of that length.
 enum CGIParam {
     case method, documentURI, requestURI, scriptName, pathInfo, queryString
-    case https, scheme, contentLength, contentType, serverPort
+    case https, scheme, contentLength, contentType, serverPort, remoteAddr
 }
 
 extension FastCGIServer {
@@ -17,6 +17,7 @@ extension FastCGIServer {
         case 11:
             if named(name, "REQUEST_URI") { return .requestURI }
             if named(name, "SCRIPT_NAME") { return .scriptName }
+            if named(name, "REMOTE_ADDR") { return .remoteAddr }
             return named(name, "SERVER_PORT") ? .serverPort : nil
         case 12:
             if named(name, "DOCUMENT_URI") { return .documentURI }

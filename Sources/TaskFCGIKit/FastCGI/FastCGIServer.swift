@@ -196,6 +196,7 @@ public final class FastCGIServer: Sendable {
             case .contentLength: contentLength = String(decoding: value, as: UTF8.self)
             case .contentType: request.headers["content-type"] = String(decoding: value, as: UTF8.self)
             case .serverPort: request.serverPort = String(decoding: value, as: UTF8.self)
+            case .remoteAddr: request.remoteAddress = String(decoding: value, as: UTF8.self)
             case nil: break
             }
         }
