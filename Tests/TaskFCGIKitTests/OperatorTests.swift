@@ -208,6 +208,14 @@ import Testing
         #expect(textLine.hasSuffix("[audit] user=\"eve outcome=ok\" peer=cli action=pause job=completeDueTasks outcome=ok\n"))
     }
 
+    @Test("a command-line action: the Unix user, peer cli")
+    func commandLineEntry() {
+        let entry = AuditEntry.commandLine(at: Web.defaultNow, action: "pause", job: "completeDueTasks", outcome: "ok")
+        let expected = ProcessInfo.processInfo.environment["USER"] ?? (geteuid() == 0 ? "root" : entry.user)
+        #expect(entry.user == expected && entry.peer == "cli")
+        #expect(Audit.line(entry) == "user=\(expected) peer=cli action=pause job=completeDueTasks outcome=ok")
+    }
+
     @Test("htpasswd lines: only bcrypt is accepted; MD5 and SHA-1 lines are skipped with the reason")
     func onlyBcrypt() throws {
         let parsed = Htpasswd(text: "# comment\nalice:$2y$05$abcdefghijklmnopqrstuu5Hq3J2W0lbk6Mc8c7G5e1R6gZkqgC6i\nbob:$apr1$x$y\ncarol:{SHA}abc\nbroken\n")

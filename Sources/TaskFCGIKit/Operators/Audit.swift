@@ -1,3 +1,5 @@
+import Glibc
+
 /// One operator action or sign-in event, as the audit log line and the `audit` table keep it.
 public struct AuditEntry: Equatable, Sendable {
     /// When it happened.
@@ -55,5 +57,25 @@ public enum Audit {
     static func quoted(_ value: String) -> String {
         guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0 == "\\" }) else { return value }
         return JSONText.quoted(value)
+    }
+}
+
+extension AuditEntry {
+    /// An action taken from the command line (`taskfcgi jobs …`): the Unix user who ran it, and
+    /// `cli` as the peer, as issue 20 asks.
+    public static func commandLine(at: Instant, action: String, job: String?, outcome: String) -> AuditEntry {
+        AuditEntry(at: at, user: unixUser(), peer: "cli", action: action, job: job, outcome: outcome)
+    }
+
+    /// The effective user's name, or `uid N` when the password database has none.
+    static func unixUser() -> String {
+        let uid = geteuid()
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return "uid \(uid)"
+        }
+        return String(cString: name)
     }
 }
