@@ -1,6 +1,6 @@
 import Glibc
 
-/// One operator action or sign-in event, as the audit log line and the `audit` table keep it.
+/// One operator action or sign-in event, as the audit log line and the `operator_audit` table keep it.
 public struct AuditEntry: Equatable, Sendable {
     /// When it happened.
     public var at: Instant
@@ -24,7 +24,7 @@ public struct AuditEntry: Equatable, Sendable {
     }
 }
 
-/// Where audit entries are kept: the `audit` table on either backend (each job store is one).
+/// Where audit entries are kept: the `operator_audit` table on either backend (each job store is one).
 public protocol AuditStore: AnyObject {
     /// Appends one entry.
     func recordAudit(_ entry: AuditEntry) throws

@@ -2,7 +2,7 @@
 enum AuditSQL {
     /// Appends `entry`.
     static func insert(_ db: any SQLExecutor, _ entry: AuditEntry) throws {
-        try db.run("INSERT INTO audit (at_ms, user_name, peer, action, job, outcome) VALUES (?, ?, ?, ?, ?, ?)", [
+        try db.run("INSERT INTO operator_audit (at_ms, user_name, peer, action, job, outcome) VALUES (?, ?, ?, ?, ?, ?)", [
             .int(entry.at.milliseconds), .text(entry.user), .text(entry.peer), .text(entry.action),
             entry.job.map(SQLValue.text) ?? .null, .text(entry.outcome),
         ])
@@ -10,7 +10,7 @@ enum AuditSQL {
 
     /// The newest `limit` entries, newest first.
     static func recent(_ db: any SQLExecutor, limit: Int) throws -> [AuditEntry] {
-        try db.query("SELECT at_ms, user_name, peer, action, job, outcome FROM audit ORDER BY id DESC LIMIT ?",
+        try db.query("SELECT at_ms, user_name, peer, action, job, outcome FROM operator_audit ORDER BY id DESC LIMIT ?",
                      [.int(Int64(limit))]).map { row in
             AuditEntry(at: Instant(milliseconds: row[0].int ?? 0), user: row[1].text ?? "", peer: row[2].text ?? "",
                        action: row[3].text ?? "", job: row[4].text, outcome: row[5].text ?? "")

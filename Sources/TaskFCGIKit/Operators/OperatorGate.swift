@@ -29,6 +29,10 @@ public final class OperatorGate: Sendable {
     private struct Loaded { var users: [String: String]; var token: [UInt8]? }
     private let loaded: Mutex<Loaded>
 
+    /// A bcrypt hash (cost 5, `htpasswd -B`'s default) of a random password nobody knows, checked
+    /// against for unknown users.
+    private static let standIn = "$2y$05$IQORaFIhdzCLKIILDa5m2etC6PQTGdqDRAIttsOmNWn5.uGUmoQe."
+
     /// The realm browsers show in their sign-in box.
     public static let realm = "TaskFCGI operators"
 
@@ -115,7 +119,8 @@ public final class OperatorGate: Sendable {
         guard case .basic(let user, let password)? = credentials else {
             return .refused(Self.signIn("Sign in as an operator to see this page."), audit: nil)
         }
-        if let hash = users[user], PasswordHash.verify(password, against: hash) {
+        // An unknown user costs a bcrypt check too, so the answer's timing does not tell which names exist.
+        if PasswordHash.verify(password, against: users[user] ?? Self.standIn), users[user] != nil {
             return .allowed(Operator(user: user, peer: peer))
         }
         return failed(user: user.isEmpty ? "-" : user, peer: peer, now: now)

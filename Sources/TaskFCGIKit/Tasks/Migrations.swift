@@ -139,10 +139,10 @@ public enum Schema {
                 UPDATE task_counts SET changes = changes + 1 WHERE completed = NEW.completed;
             END;
             """),
-        Migration(name: "008-create-audit", sql: """
+        Migration(name: "008-create-operator-audit", sql: """
             -- Who steered the worker: every operator action and refused or throttled sign-in
             -- (see Operators/Audit.swift). Append-only; /jobs and GET /api/audit read the newest.
-            CREATE TABLE audit (
+            CREATE TABLE operator_audit (
                 id         INTEGER PRIMARY KEY,
                 at_ms      INTEGER NOT NULL,             -- Unix milliseconds, UTC
                 user_name  TEXT    NOT NULL,
