@@ -61,7 +61,7 @@ import Testing
         #expect(try temp.sql.query(numbered, [.text("Why?"), .text("Because")]).first?.first?.int == 2)
         if backend == .postgres {
             // PostgreSQL only: dollar quotes, and block comments that nest.
-            let dollar = "SELECT count(*) FROM tasks /* a /* nested? */ comment? */ WHERE title <> $$don't?$$ AND title <> $tag$?$tag$ AND title = ?"
+            let dollar = #"SELECT count(*) FROM tasks /* a /* nested? */ comment? */ WHERE title <> $$don't?$$ AND title <> $tag$?$tag$ AND title <> E'it\'s ?' AND title = ?"#
             #expect(try temp.sql.query(dollar, [.text("Why?")]).first?.first?.int == 1)
         }
     }
@@ -77,6 +77,9 @@ import Testing
             ("SELECT 'it''s ?', ?", "SELECT 'it''s ?', $1"),
             ("SELECT 5-?", "SELECT 5-$1"),
             ("SELECT 'unclosed ?", "SELECT 'unclosed ?"),
+            (#"SELECT E'it\'s ?', ?"#, #"SELECT E'it\'s ?', $1"#),
+            (#"SELECT e'\\', ?"#, #"SELECT e'\\', $1"#),
+            (#"SELECT name'\', ?"#, #"SELECT name'\', $1"#),
         ]
         for (input, expected) in cases { #expect(Placeholders.positional(input) == expected, "\(input)") }
     }

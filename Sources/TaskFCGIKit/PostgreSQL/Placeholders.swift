@@ -19,8 +19,8 @@ enum Placeholders {
             switch byte {
             case UInt8(ascii: "'"), UInt8(ascii: "\""):
                 // A doubled quote inside ('it''s') closes and reopens: the same as one string.
-                let close = bytes[(at + 1)...].firstIndex(of: byte) ?? bytes.count
-                copy(through: close + 1)
+                // In an escape string (E'…') a backslash hides the next byte, quote included.
+                copy(through: quoteEnd(bytes, from: at, escapes: byte == UInt8(ascii: "'") && isEscapeString(bytes, quoteAt: at)))
             case UInt8(ascii: "-") where at + 1 < bytes.count && bytes[at + 1] == UInt8(ascii: "-"):
                 let end = bytes[at...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
                 copy(through: end)
@@ -50,6 +50,28 @@ enum Placeholders {
             }
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Just past the quote that closes the one at `start` (the end of the text if unclosed).
+    private static func quoteEnd(_ bytes: [UInt8], from start: Int, escapes: Bool) -> Int {
+        var index = start + 1
+        while index < bytes.count {
+            if escapes, bytes[index] == UInt8(ascii: "\\") { index += 2; continue }
+            if bytes[index] == bytes[start] { return index + 1 }
+            index += 1
+        }
+        return bytes.count
+    }
+
+    /// Whether the quote at `quoteAt` opens an `E'…'` string: an `E` or `e` right before it that
+    /// does not end a longer word (`SOME'…'` is not one).
+    private static func isEscapeString(_ bytes: [UInt8], quoteAt: Int) -> Bool {
+        guard quoteAt > 0, bytes[quoteAt - 1] | 0x20 == UInt8(ascii: "e") else { return false }
+        guard quoteAt > 1 else { return true }
+        let before = bytes[quoteAt - 2]
+        let word = (before | 0x20) >= UInt8(ascii: "a") && (before | 0x20) <= UInt8(ascii: "z")
+            || (before >= UInt8(ascii: "0") && before <= UInt8(ascii: "9")) || before == UInt8(ascii: "_") || before >= 0x80
+        return !word
     }
 
     /// Just past the `*/` that closes the comment opened at `start` (PostgreSQL nests them).
