@@ -41,6 +41,16 @@ import Testing
         #expect(warnings.count == 2 * Self.faults.count)
     }
 
+    @Test("every 503 carries Retry-After, also one thrown without it (the FastCGI edge's database that cannot be opened)")
+    func every503SaysWhenToComeBack() throws {
+        let web = try Web()
+        let error = HTTPError(503, "The database cannot be opened right now. Please try again in a moment.")
+        for path in ["/tasks", "/api/tasks"] {
+            let response = ErrorPages.response(for: error, request: Request(method: "GET", path: path), requestID: { "x" }, log: web.log)
+            #expect(response.status == 503 && response.header("Retry-After") == "5", "\(path)")
+        }
+    }
+
     @Test("any other error: 500 with the request id on both, an error line in the log")
     func otherErrors() throws {
         struct Boom: Error {}

@@ -19,7 +19,11 @@ public struct ErrorVerdict: Sendable {
     public static func classify(_ error: Error, request: Request, requestID: () -> String) -> ErrorVerdict {
         switch error {
         case let error as HTTPError:
-            return ErrorVerdict(status: error.status, message: error.message, headers: error.headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            var headers = error.headers
+            // Every 503 says when to come back, wherever it was thrown (the FastCGI edge's "cannot
+            // open the database" too).
+            if error.status == 503, headers["Retry-After"] == nil { headers["Retry-After"] = retryAfterSeconds }
+            return ErrorVerdict(status: error.status, message: error.message, headers: headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         case let error as InvalidFields:
             let detail = error.problems.count == 1 ? "One field is invalid." : "\(error.problems.count) fields are invalid."
             return ErrorVerdict(status: 422, message: detail + " See errors.", headers: [], fields: error.problems)
