@@ -16,9 +16,11 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // libxcrypt's crypt_r, to check operators' `htpasswd -B` passwords.
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         // Everything testable: storage, config, log, jobs, HTTP, pages, FastCGI serving.
         .target(name: "TaskFCGIKit", dependencies: [
-            "CFastCGI", "CSQLite",
+            "CFastCGI", "CSQLite", "CCrypt",
             .target(name: "CPostgreSQL", condition: .when(traits: ["PostgreSQL"])),
         ]),
         .executableTarget(name: "TaskFCGI", dependencies: ["TaskFCGIKit"]),

@@ -156,6 +156,11 @@ extension IntegrationTests {
             #expect(waited >= 0.9 && waited < 5, "the POST answered after \(waited) s; busyTimeout is 1 s")
             #expect(waitUntil(3) { stack.box.log.contains("[http] POST /tasks 503") })
             #expect(stack.box.log.contains("POST /tasks: database unavailable: SQLite error 5"), "\(stack.box.logTail())")
+            // The API's twin gets the same decision as problem+json.
+            let apiPost = try stack.http.request("POST", "/api/tasks", body: Data(#"{"title":"api during the lock","due":"2030-01-01T10:00:00Z"}"#.utf8),
+                                                 contentType: "application/json")
+            #expect(apiPost.status == 503 && apiPost.header("retry-after") == "5", "\(apiPost)")
+            #expect(apiPost.header("content-type") == "application/problem+json" && apiPost.body.contains("The database is busy"), "\(apiPost)")
 
             // The job: the due task's sweep fails, and is retried after 1 s, then 2 s.
             var failures: [String] = []
@@ -400,6 +405,10 @@ extension IntegrationTests {
             #expect(post.header("retry-after") == "5", "\(post)")
             #expect(post.body.contains("The database is read-only right now, so nothing can be changed"), "\(post)")
             #expect(waitUntil(3) { box.log.contains("POST /tasks: database unavailable: SQLite error 8") }, "\(box.logTail())")
+            let apiPost = try http.request("POST", "/api/tasks", body: Data(#"{"title":"refused","due":"2030-01-01T10:00:00Z"}"#.utf8),
+                                           contentType: "application/json")
+            #expect(apiPost.status == 503 && apiPost.header("retry-after") == "5", "\(apiPost)")
+            #expect(apiPost.header("content-type") == "application/problem+json" && apiPost.body.contains("read-only"), "\(apiPost)")
             #expect(try box.taskCount() == 2, "a write got through")
 
             // The job cannot take its lease (a write), so it never runs: the due task stays pending
@@ -474,6 +483,12 @@ extension IntegrationTests {
             // it passes this one; the real start refuses it.
             ConfigFault(name: "listen socket that cannot be created", shape: .overrides(#"{"listen": "/etc/hostname/taskfcgi.sock"}"#),
                         key: "listen", phrase: "/etc/hostname/taskfcgi.sock", checkConfigExit: 0),
+            ConfigFault(name: "operators file missing", shape: .overrides(#"{"operators": "/nonexistent/operators.htpasswd"}"#), key: "operators",
+                        phrase: "/nonexistent/operators.htpasswd does not exist"),
+            ConfigFault(name: "operators file without a bcrypt line", shape: .overrides(#"{"operators": "/etc/hostname"}"#), key: "operators",
+                        phrase: "holds no bcrypt user line; add one with htpasswd -B"),
+            ConfigFault(name: "metrics token file missing", shape: .overrides(#"{"metricsToken": "/nonexistent/metrics.token"}"#), key: "metricsToken",
+                        phrase: "/nonexistent/metrics.token cannot be read"),
             ConfigFault(name: "in-memory database", shape: .overrides(#"{"connectionString": ":memory:"}"#), key: "connectionString",
                         phrase: "in-memory or temporary database is private to each connection"),
             ConfigFault(name: "in-memory database as a URI (mode=memory)", shape: .overrides(#"{"connectionString": "file:tasks?mode=memory"}"#),

@@ -86,7 +86,11 @@ extension IntegrationTests {
             #expect(waitUntil(10) { occurrences(of: "[main] taskfcgi ", in: box.log) > startsBefore }, "\(box.logTail())")
             // Its 4 request threads must be alive (besides the main and the job thread); when
             // accept() fails they end silently and the worker runs on without serving anything.
+            // The started line precedes the threads' start by a moment: first see them all, then
+            // make sure none ends.
             var threads = 0
+            let counted = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(second.pid)/task"))?.count ?? 0 }
+            #expect(waitUntil(5) { counted() >= 6 }, "the restarted worker never had its request threads: \(counted())")
             let lostThreads = waitUntil(0.3) {
                 threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(second.pid)/task"))?.count ?? 0
                 return threads < 6

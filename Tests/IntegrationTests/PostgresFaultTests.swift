@@ -26,6 +26,26 @@ extension IntegrationTests {
             return waitUntil(seconds, every: 0.02) { load.count(status: 303) >= before + more }
         }
 
+        /// A 503 with `Retry-After` saying `words`: problem+json from the API, a page otherwise.
+        static func expect503(_ response: HTTPResponse, _ words: String, api: Bool, _ what: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(response.status == 503 && response.header("retry-after") == "5", "\(what): \(response)", sourceLocation: sourceLocation)
+            #expect(response.header("content-type") == (api ? "application/problem+json" : "text/html; charset=utf-8"), "\(what): \(response)",
+                    sourceLocation: sourceLocation)
+            #expect(response.body.contains(words), "\(what): \(response)", sourceLocation: sourceLocation)
+        }
+
+        static let apiBody = Data(#"{"title":"during the fault","due":"2030-01-01T10:00:00Z"}"#.utf8)
+
+        /// A page, an API read, an API write and an operator route: each a 503 with `Retry-After`.
+        static func expectUnavailable(_ cluster: Cluster, words: String) throws {
+            let http: HTTPClient = cluster.http
+            expect503(try http.get("/tasks"), words, api: false, "GET /tasks")
+            expect503(try http.get("/api/tasks"), words, api: true, "GET /api/tasks")
+            expect503(try http.request("POST", "/api/tasks", body: apiBody, contentType: "application/json"), words, api: true, "POST /api/tasks")
+            expect503(try http.get("/api/jobs"), words, api: true, "GET /api/jobs")
+        }
+
         /// Every worker serves `GET /tasks` (reads on every request thread work again) and runs in
         /// the process it started in.
         static func expectServingWithoutRestart(_ cluster: Cluster, pids: [Int]) throws {
@@ -60,6 +80,10 @@ extension IntegrationTests {
                     "/healthz while PostgreSQL is down: \(downBodies ?? [])")
             // An outage of about 2 s, with 503s to show for it.
             #expect(waitUntil(5) { monotonicSeconds() - stopped >= 2 && load.count(status: 503) > 0 }, "no 503 during the outage")
+            // While it is down: the pages and the API give the same 503 with Retry-After (the API gave 500 before issue 20).
+            // ("cannot be reached" from a statement; "cannot be opened" from a request thread whose
+            // connection could not be made again yet.)
+            try Self.expectUnavailable(cluster, words: "database cannot be")
             try server.start()
             let restarted = monotonicSeconds()
             let during503 = load.count(status: 503)
@@ -149,6 +173,49 @@ extension IntegrationTests {
             #expect(writes.duplicated.isEmpty, "stored twice: \(writes.duplicated.prefix(5))")
             #expect(writes.unexpected.isEmpty, "\(writes.summary); errors \(writes.errors)\n\(cluster.diagnostics)")
             try Self.expectServingWithoutRestart(cluster, pids: pids)
+        }
+
+        @Test("a lock held by another session, then a read-only server (as a stand-by is): pages and API answer 503 with Retry-After, busy then read-only, and recover")
+        func lockHeldThenReadOnly() throws {
+            let server = try PostgresServer()
+            defer { server.stop() }
+            let database = try PostgresDatabase(on: server)
+            let cluster = try Cluster(workers: 1, config: ["busyTimeout": "1s"], postgres: database)
+            defer { cluster.close() }
+            let http: HTTPClient = cluster.http
+
+            // Another session holds tasks for 6 s: reads and writes of tasks wait busyTimeout, then 503.
+            let locker = Thread { _ = try? database.sql("BEGIN; LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;") }
+            locker.start()
+            let held = try waitUntil(5) {
+                try database.sql("SELECT count(*) FROM pg_locks WHERE relation = 'tasks'::regclass AND mode = 'AccessExclusiveLock' AND granted")
+                    .first?.first == "1"
+            }
+            #expect(held, "the lock was never taken")
+            Self.expect503(try http.get("/tasks"), "busy", api: false, "GET /tasks, lock held")
+            Self.expect503(try http.get("/api/tasks"), "busy", api: true, "GET /api/tasks, lock held")
+            Self.expect503(try http.request("POST", "/api/tasks", body: Self.apiBody, contentType: "application/json"), "busy", api: true,
+                           "POST /api/tasks, lock held")
+            #expect(waitUntil(10) { (try? http.get("/tasks").status) == 200 }, "reads did not recover\n\(cluster.diagnostics)")
+
+            // Every transaction read-only, as on a stand-by: reads go on, writes are 503 read-only.
+            try server.psql("ALTER SYSTEM SET default_transaction_read_only = on")
+            try server.psql("SELECT pg_reload_conf()")
+            let readOnly = waitUntil(5) {
+                (try? http.request("POST", "/api/tasks", body: Self.apiBody, contentType: "application/json").status) == 503
+            }
+            #expect(readOnly, "writes were not refused\n\(cluster.diagnostics)")
+            Self.expect503(try http.request("POST", "/api/tasks", body: Self.apiBody, contentType: "application/json"), "read-only", api: true,
+                           "POST /api/tasks, read-only")
+            Self.expect503(try http.post("/tasks", form: [("title", "refused"), ("due", "2030-01-01T10:00")]), "read-only", api: false,
+                           "POST /tasks, read-only")
+            #expect(try http.get("/tasks").status == 200, "reads stop on a read-only server")
+            try server.psql("ALTER SYSTEM RESET default_transaction_read_only")
+            try server.psql("SELECT pg_reload_conf()")
+            #expect(waitUntil(5) { (try? http.request("POST", "/api/tasks", body: Self.apiBody, contentType: "application/json").status) == 201 },
+                    "writes did not recover\n\(cluster.diagnostics)")
+            #expect(try database.sql("SELECT count(*) FROM tasks WHERE title = 'refused'").first?.first == "0")
+            locker.cancel()
         }
     }
 }

@@ -27,7 +27,7 @@ import Testing
         for _ in 0..<3 { _ = handler(Request(method: "GET", path: "/tasks/\(task.id)")) }
         _ = handler(Request(method: "GET", path: "/tasks/999"))
         _ = handler(Request(method: "GET", path: "/no/such/page"))
-        let scrape = handler(Request(method: "GET", path: "/metrics"))
+        let scrape = handler(Request(method: "GET", path: "/metrics", remoteAddress: "127.0.0.1"))
         #expect(scrape.status == 200)
         #expect(scrape.header("Content-Type") == "text/plain; version=0.0.4; charset=utf-8")
         let text = String(decoding: scrape.body, as: UTF8.self)
@@ -49,7 +49,8 @@ import Testing
         metrics.jobs.completed(dues: [1000, 2000], action: Instant(milliseconds: 2500))
         metrics.jobs.misfired("completeDueTasks", slots: 2)
         let scrape = App.handler(context)(Request(method: "GET", path: "/metrics",
-                                                  headers: ["accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"]))
+                                                  headers: ["accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"],
+                                                  remoteAddress: "127.0.0.1"))
         #expect(scrape.header("Content-Type") == "application/openmetrics-text; version=1.0.0; charset=utf-8")
         let text = String(decoding: scrape.body, as: UTF8.self)
         #expect(text.hasSuffix("# EOF\n"))

@@ -39,7 +39,7 @@ final class UnitWebFixture {
     let handler: (Request) -> Response
 
     init(_ label: String = #function, now: Instant = UnitWebFixture.defaultNow,
-         busyTimeoutMilliseconds: Int32 = 5000, jobs: (any JobsView)? = nil) throws {
+         busyTimeoutMilliseconds: Int32 = 5000, jobs: (any JobsView)? = nil, operators: OperatorGate? = nil) throws {
         folder = try makeTempFolder("web-" + label)
         databasePath = folder + "/tasks.db"
         logPath = folder + "/taskfcgi.log"
@@ -51,7 +51,7 @@ final class UnitWebFixture {
         log = try Log(path: logPath, level: .debug, clock: clock)
         let notified = self.notified
         context = AppContext(store: store, jobStore: SQLiteJobStore(db), zone: zone, clock: clock, log: log, jobs: jobs,
-                             notifyJobs: { _ in notified.increment() })
+                             operators: operators, notifyJobs: { _ in notified.increment() })
         handler = App.handler(context)
     }
 
@@ -60,8 +60,9 @@ final class UnitWebFixture {
     // MARK: Requests
 
     /// Sends `method target` (the target may carry `?query`).
+    /// The client is 127.0.0.1 unless given, as behind the shipped nginx on the same machine.
     func send(_ method: String, _ target: String, headers: [String: String] = [:], serverPort: String? = nil,
-              body: [UInt8] = []) -> Response {
+              body: [UInt8] = [], remoteAddress: String? = "127.0.0.1") -> Response {
         let (path, query): (String, String)
         if let mark = target.firstIndex(of: "?") {
             (path, query) = (String(target[..<mark]), String(target[target.index(after: mark)...]))
@@ -69,7 +70,7 @@ final class UnitWebFixture {
             (path, query) = (target, "")
         }
         return handler(Request(method: method, path: path, query: query, headers: headers,
-                               serverPort: serverPort, body: body))
+                               serverPort: serverPort, body: body, remoteAddress: remoteAddress))
     }
 
     func get(_ target: String, headers: [String: String] = [:]) -> Response {

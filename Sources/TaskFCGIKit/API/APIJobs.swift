@@ -16,19 +16,32 @@ enum APIJobs {
         return APIResponse.json(200, String(decoding: data, as: UTF8.self))
     }
 
-    /// Like the dashboard's "Run now" (and, like it, localhost only in `deploy/nginx.conf`).
-    static func run(_ request: Request, _ app: AppContext, name: String) throws -> Response {
+    /// Like the dashboard's "Run now", guarded and audited the same way.
+    static func run(_ request: Request, _ app: AppContext, name: String, by who: Operator?) throws -> Response {
         if !request.body.isEmpty { _ = try JSONInput.object(from: request) }
-        guard let jobs = app.jobs, jobs.status.jobs.contains(where: { $0.name == name && $0.enabled }) else {
-            throw HTTPError.notFound("There is no enabled job called “\(name)”.")
-        }
-        guard jobs.status.holdsLease else {
-            throw HTTPError(409, "This worker is standing by; the worker holding the job lease runs the jobs.")
-        }
-        _ = jobs.runNow(name)
+        try OpsHandlers.startRun(app, name: name, by: who, standingBy: "")
         var json = JSONText()
         json.field("job", name)
         json.field("status", "queued")
         return APIResponse.json(202, json.object)
+    }
+}
+
+extension APIJobs {
+    /// `GET /api/audit`: the newest 100 audit entries, newest first.
+    static func audit(_ request: Request, _ app: AppContext) throws -> Response {
+        let entries = try app.jobStore.recentAudit(limit: 100).map { entry in
+            var json = JSONText()
+            json.field("at", entry.at.description)
+            json.field("user", entry.user)
+            json.field("peer", entry.peer)
+            json.field("action", entry.action)
+            json.field("job", entry.job)
+            json.field("outcome", entry.outcome)
+            return json.object
+        }
+        var body = JSONText()
+        body.field("entries", json: JSONText.array(entries))
+        return APIResponse.json(200, body.object)
     }
 }

@@ -2,22 +2,23 @@
 /// as problem details, so a client never has to parse an HTML page.
 enum APIRouter {
     /// The API's response for an `/api/` route; nil for every other route.
-    static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) -> Response? {
+    static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?, operator who: Operator?) -> Response? {
         switch route {
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown: break
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .apiAudit: break
         default: return nil
         }
         do {
             if let refusal = CrossOrigin.refusal(request) {
                 throw HTTPError(403, refusal + " The API accepts changes only from this site or from non-browser clients.")
             }
-            return try dispatch(request, app, route: route, parameter: parameter)
+            return try dispatch(request, app, route: route, parameter: parameter, operator: who)
         } catch {
             return Problem.response(for: error, request: request, requestID: App.newRequestID, log: app.log)
         }
     }
 
-    private static func dispatch(_ request: Request, _ app: AppContext, route: Route, parameter: String?) throws -> Response {
+    private static func dispatch(_ request: Request, _ app: AppContext, route: Route, parameter: String?,
+                                 operator who: Operator?) throws -> Response {
         let method = request.method == "HEAD" ? "GET" : request.method
         switch route {
         case .apiTasks:
@@ -36,7 +37,10 @@ enum APIRouter {
             return try APIJobs.list(request, app)
         case .apiJobRun:
             try Router.allow(method, ["POST"])
-            return try APIJobs.run(request, app, name: parameter ?? "")
+            return try APIJobs.run(request, app, name: parameter ?? "", by: who)
+        case .apiAudit:
+            try Router.allow(method, ["GET", "HEAD"])
+            return try APIJobs.audit(request, app)
         case .apiOpenAPI:
             try Router.allow(method, ["GET", "HEAD"])
             return Response(status: 200, headers: [("Content-Type", "application/json")] + APIResponse.headers,

@@ -154,6 +154,25 @@ enum OpenAPIDocument {
             "description": "Jobs and lease.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Jobs"}}}
           },
+          "401": {"$ref": "#/components/responses/401"},
+          "403": {"$ref": "#/components/responses/403"},
+          "429": {"$ref": "#/components/responses/429"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/audit": {
+      "get": {
+        "operationId": "listAudit",
+        "summary": "The newest 100 operator actions and refused or throttled sign-ins, newest first (an operator route)",
+        "responses": {
+          "200": {
+            "description": "Audit entries.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Audit"}}}
+          },
+          "401": {"$ref": "#/components/responses/401"},
+          "403": {"$ref": "#/components/responses/403"},
+          "429": {"$ref": "#/components/responses/429"},
           "503": {"$ref": "#/components/responses/503"}
         }
       }
@@ -161,7 +180,7 @@ enum OpenAPIDocument {
     "/api/jobs/{name}/run": {
       "post": {
         "operationId": "runJob",
-        "summary": "Run a job now (localhost only behind the shipped nginx config)",
+        "summary": "Run a job now (an operator route: loopback clients only, or HTTP Basic when operators are configured)",
         "parameters": [
           {
             "name": "name",
@@ -177,12 +196,15 @@ enum OpenAPIDocument {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobQueued"}}}
           },
           "400": {"$ref": "#/components/responses/400"},
+          "401": {"$ref": "#/components/responses/401"},
           "403": {"$ref": "#/components/responses/403"},
           "404": {"$ref": "#/components/responses/404"},
           "409": {"$ref": "#/components/responses/409"},
           "413": {"$ref": "#/components/responses/413"},
           "415": {"$ref": "#/components/responses/415"},
-          "422": {"$ref": "#/components/responses/422"}
+          "422": {"$ref": "#/components/responses/422"},
+          "429": {"$ref": "#/components/responses/429"},
+          "503": {"$ref": "#/components/responses/503"}
         }
       }
     },
@@ -205,8 +227,30 @@ enum OpenAPIDocument {
         "description": "Malformed JSON, query or header (problem details).",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
+      "401": {
+        "description": "An operator route without valid HTTP Basic credentials (operators configured).",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {
+          "WWW-Authenticate": {
+            "description": "Basic realm=\"TaskFCGI operators\".",
+            "schema": {"type": "string"},
+            "required": true
+          }
+        }
+      },
+      "429": {
+        "description": "Too many failed sign-ins from this address within a minute.",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds until this address may try again.",
+            "schema": {"type": "integer", "minimum": 1},
+            "required": true
+          }
+        }
+      },
       "403": {
-        "description": "A cross-site request from a browser, refused (Sec-Fetch-Site or Origin).",
+        "description": "A cross-site request from a browser, refused (Sec-Fetch-Site or Origin); or an operator route from an address other than loopback while no operators are configured.",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "404": {
@@ -371,6 +415,29 @@ enum OpenAPIDocument {
               "kind": {"type": "string"},
               "outcome": {"type": "string"},
               "generation": {"type": "integer"}
+            }
+          }
+        }
+      },
+      "Audit": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["entries"],
+        "properties": {
+          "entries": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["at", "user", "peer", "action", "job", "outcome"],
+              "properties": {
+                "at": {"type": "string", "format": "date-time"},
+                "user": {"type": "string"},
+                "peer": {"type": "string"},
+                "action": {"type": "string"},
+                "job": {"type": ["string", "null"]},
+                "outcome": {"type": "string"}
+              }
             }
           }
         }

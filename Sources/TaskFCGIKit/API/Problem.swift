@@ -31,26 +31,12 @@ enum Problem {
                         body: Array((json.object + "\n").utf8))
     }
 
-    /// The one place API errors become problems, as `ErrorPages` does for pages: an `HTTPError`
-    /// keeps its status, message and headers; invalid fields are a 422; a busy or read-only database
-    /// a 503 with `Retry-After`; anything else a 500 with a request id in the log.
+    /// API errors as problems, from the one decision `ErrorVerdict.classify` makes (the pages
+    /// draw the same decision as HTML).
     static func response(for error: Error, request: Request, requestID: () -> String, log: Log) -> Response {
-        switch error {
-        case let error as HTTPError:
-            return response(error.status, error.message, headers: error.headers.map { ($0.key, $0.value) })
-        case let error as InvalidFields:
-            let detail = error.problems.count == 1 ? "One field is invalid." : "\(error.problems.count) fields are invalid."
-            return response(422, detail + " See errors.", errors: error.problems)
-        case let error as SQLiteError where error.isBusy || error.isReadOnly:
-            log.warning("http", "\(request.method) \(request.path): database unavailable: \(error)")
-            return response(503, error.isBusy ? "The database is busy; nothing was changed. Try again in a moment."
-                                              : "The database is read-only right now; nothing can be changed.",
-                            headers: [("Retry-After", "5")])
-        default:
-            let id = requestID()
-            log.error("http", "\(request.method) \(request.path) failed (request \(id)): \(error)")
-            return response(500, "Something went wrong on our side. If it keeps happening, give the operator this request id: \(id).")
-        }
+        let verdict = ErrorVerdict.classify(error, request: request, requestID: requestID)
+        verdict.write(to: log)
+        return response(verdict.status, verdict.message, errors: verdict.fields, headers: verdict.headers)
     }
 }
 

@@ -68,11 +68,16 @@ public struct Config: Sendable {
     public var trustedProxies: [String]?
     /// The connections' deadlines and how many may be open (`EdgeSettings.swift`).
     public var connections = ConnectionSettings()
+    /// The htpasswd file (`htpasswd -B` lines) whose users may use the operator routes from any
+    /// address; nil: operator routes answer loopback clients only.
+    public var operators: String?
+    /// A file holding the bearer token that lets a scraper read `/metrics` (and nothing else).
+    public var metricsToken: String?
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
-                       "metrics", "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies"]
-        + ConnectionSettings.keys
+                       "metrics", "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies",
+                       "operators", "metricsToken"] + ConnectionSettings.keys
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -150,7 +155,9 @@ extension Config {
             purgeRetain: retain,
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
             stopTimeout: try stopTimeout(root),
-            trustedProxies: trusted)
+            trustedProxies: trusted,
+            operators: try operatorFile("operators", root: root, folder: folder),
+            metricsToken: try operatorFile("metricsToken", root: root, folder: folder))
         config.connections = try ConnectionSettings(root)
         return config
     }
@@ -212,6 +219,17 @@ extension Config {
             throw root.error("connectionString", "an in-memory or temporary database is private to each connection, so the job thread and the request threads would not share tasks; use a file")
         }
         return .sqlite(resolveDatabase(text, from: folder))
+    }
+
+    /// An operators or token file, made absolute and checked now, so a typo stops the start
+    /// instead of locking every operator out.
+    private static func operatorFile(_ key: String, root: ConfigReader, folder: String) throws -> String? {
+        guard let path = try root.string(key) else { return nil }
+        let file = absolute(path, from: folder)
+        do { _ = try OperatorGate.load(operatorsFile: key == "operators" ? file : nil, metricsTokenFile: key == "operators" ? nil : file) } catch {
+            throw root.error(key, "\(error)")
+        }
+        return file
     }
 
     /// The first line of the password file (relative to the config's folder).

@@ -5,7 +5,7 @@ import Glibc
 /// compared only with the names of that length.
 enum CGIParam {
     case method, documentURI, requestURI, scriptName, pathInfo, queryString
-    case https, scheme, contentLength, contentType, serverPort
+    case https, scheme, contentLength, contentType, serverPort, remoteAddr
 }
 
 /// Turns a request's params into a `Request`.
@@ -18,6 +18,7 @@ enum RequestParams {
         case 11:
             if named(name, "REQUEST_URI") { return .requestURI }
             if named(name, "SCRIPT_NAME") { return .scriptName }
+            if named(name, "REMOTE_ADDR") { return .remoteAddr }
             return named(name, "SERVER_PORT") ? .serverPort : nil
         case 12:
             if named(name, "DOCUMENT_URI") { return .documentURI }
@@ -78,6 +79,7 @@ enum RequestParams {
                 case .contentLength: break
                 case .contentType: request.headers["content-type"] = String(decoding: value, as: UTF8.self)
                 case .serverPort: request.serverPort = String(decoding: value, as: UTF8.self)
+                case .remoteAddr: request.remoteAddress = String(decoding: value, as: UTF8.self)
                 case nil: break
                 }
             }

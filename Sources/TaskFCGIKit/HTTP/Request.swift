@@ -15,11 +15,14 @@ public struct Request: Sendable {
     public var scheme: String?
     /// The body, exactly `Content-Length` bytes.
     public var body: [UInt8]
+    /// The client's address as the front end saw it (`REMOTE_ADDR`); nil when it sent none. Operator
+    /// routes answer only loopback addresses unless `operators` is configured.
+    public var remoteAddress: String?
 
     public init(method: String, path: String, query: String = "", headers: [String: String] = [:],
-                serverPort: String? = nil, body: [UInt8] = []) {
+                serverPort: String? = nil, body: [UInt8] = [], remoteAddress: String? = nil) {
         (self.method, self.path, self.query, self.headers) = (method, path, query, headers)
-        (self.serverPort, self.body) = (serverPort, body)
+        (self.serverPort, self.body, self.remoteAddress) = (serverPort, body, remoteAddress)
     }
 
     /// The header `name` (lower case).

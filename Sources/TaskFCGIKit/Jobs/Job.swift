@@ -152,6 +152,23 @@ public struct PurgeCompletedTasks: Job {
             total += changed
             if changed < batchSize { break }
         }
+        try purgeExpiredKeys(context)
         return total
+    }
+
+    /// Idempotency keys past their lifetime (`APITasks.keyLifetime`), which lookups already ignore,
+    /// go here in the background too: keyed creates remove only a few each, and only while keyed
+    /// creates come in. Not counted in the run's total, which counts tasks.
+    private func purgeExpiredKeys(_ context: JobContext) throws {
+        let cutoff = context.startedAt.adding(Interval(milliseconds: -APITasks.keyLifetime.milliseconds))
+        while !context.isStopping {
+            let changed = try context.batch { db in
+                try db.run("""
+                    DELETE FROM idempotency_keys WHERE idem_key IN
+                        (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)
+                    """, .int(cutoff.milliseconds), .int(Int64(batchSize)))
+            }
+            if changed < batchSize { break }
+        }
     }
 }

@@ -1,7 +1,8 @@
 /// What the job thread keeps in the database besides tasks: the lease, each job's schedule and
 /// the run history. Every write that a job run makes goes through `fenced`, so a holder that lost
-/// the lease (paused, partitioned, slow) can never commit. One store per thread.
-public protocol JobStore: AnyObject {
+/// the lease (paused, partitioned, slow) can never commit. One store per thread. It keeps the
+/// operators' audit trail too (`AuditStore`), on the same connection.
+public protocol JobStore: AuditStore {
     /// The lease row, if any.
     func currentLease() throws -> Lease?
     /// Takes the lease by compare-and-swap on the exact row read: succeeds only if the row is still

@@ -4,7 +4,8 @@
 public final class SQLiteJobStore: JobStore {
     /// The connection, for callers that need SQLite itself (tests).
     public let db: Connection
-    private let writes: Writes
+    /// Where this store's writes go (the audit extension writes through it too).
+    let writes: Writes
     private var dataVersion: Int64?
 
     public init(_ db: Connection, writer: SharedWriter? = nil) {

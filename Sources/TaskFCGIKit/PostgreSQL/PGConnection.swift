@@ -191,37 +191,8 @@ public final class PGConnection: SQLExecutor {
         throw PostgresError(sqlState: down ? "08006" : state, message: message.trimmingCharacters(in: .whitespacesAndNewlines), sql: sql)
     }
 
-    /// `?NNN` → `$NNN` and each bare `?` → the next `$n`, outside quotes and comments.
-    static func positional(_ sql: String) -> String {
-        var output = ""
-        var next = 1
-        var quote: Character?
-        var characters = sql.makeIterator()
-        var pending: Character? = nil
-        while let character = pending ?? characters.next() {
-            pending = nil
-            if let open = quote {
-                output.append(character)
-                if character == open { quote = nil }
-                continue
-            }
-            switch character {
-            case "'", "\"":
-                quote = character
-                output.append(character)
-            case "?":
-                var digits = ""
-                while let digit = characters.next() {
-                    if digit.isASCII, digit.isNumber { digits.append(digit) } else { pending = digit; break }
-                }
-                if digits.isEmpty { digits = String(next); next += 1 }
-                output += "$" + digits
-            default:
-                output.append(character)
-            }
-        }
-        return output
-    }
+    /// `?NNN` → `$NNN` and each bare `?` → the next `$n`, outside quotes, comments and dollar quotes.
+    static func positional(_ sql: String) -> String { Placeholders.positional(sql) }
 }
 
 /// One row of a result, read by column index; valid only inside the closure it is handed to.

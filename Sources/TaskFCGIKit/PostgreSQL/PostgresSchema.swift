@@ -134,6 +134,18 @@ enum PostgresSchema {
             CREATE TRIGGER tasks_changed AFTER INSERT OR UPDATE OR DELETE ON tasks
                 FOR EACH STATEMENT EXECUTE FUNCTION taskfcgi_note_task_change();
             """),
+        Migration(name: "005-create-operator-audit", sql: """
+            -- The operators' audit trail, as on SQLite (migration 008 there).
+            CREATE TABLE operator_audit (
+                id         BIGSERIAL PRIMARY KEY,
+                at_ms      BIGINT NOT NULL,
+                user_name  TEXT   NOT NULL,
+                peer       TEXT   NOT NULL,
+                action     TEXT   NOT NULL,
+                job        TEXT,
+                outcome    TEXT   NOT NULL
+            );
+            """),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

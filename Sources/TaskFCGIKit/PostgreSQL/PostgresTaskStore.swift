@@ -44,6 +44,8 @@ public final class PostgresTaskStore: TaskStore {
                 DELETE FROM idempotency_keys WHERE idem_key IN
                     (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 100)
                 """, [.int(keptSince.milliseconds)])
+            // This key, if it expired, goes first: it is neither replayed nor refused.
+            try db.run("DELETE FROM idempotency_keys WHERE idem_key = ? AND created_at < ?", [.text(key), .int(keptSince.milliseconds)])
             // Claim the key first: a concurrent create with the same key waits on it here, then finds
             // this one's row instead of adding a second task.
             let claimed = try db.firstRow("""

@@ -60,6 +60,11 @@ public enum Worker {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
+        let operators: OperatorGate
+        do { operators = try OperatorGate.load(operatorsFile: config.operators, metricsTokenFile: config.metricsToken) } catch {
+            log.error("main", "cannot read the operators' files: \(error)")
+            return ConfigError.exitCode
+        }
         let server: FastCGIServer
         do {
             server = try FastCGIServer(
@@ -68,13 +73,16 @@ public enum Worker {
             ) { _ in
                 let (tasks, jobStore) = try environment.openStores()
                 let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
-                                         jobs: runner, stats: stats, metrics: metrics, notifyJobs: { runner.notify(due: $0) })
+                                         jobs: runner, stats: stats, metrics: metrics, operators: operators,
+                                         notifyJobs: { runner.notify(due: $0) })
                 return App.handler(context)
             }
         } catch {
             log.error("main", "cannot start the request threads: \(error)")
             return 1
         }
+        log.info("main", config.operators.map { "operator routes: HTTP Basic for the \(operators.userCount) users in \($0)" }
+                 ?? "operator routes: loopback clients only (no \"operators\" file configured)")
         runner.start()
         server.start()
         // Logged once the threads run, so "started" means serving.
@@ -93,6 +101,8 @@ public enum Worker {
             }
             if signal == SIGHUP || signal == SIGUSR1 {
                 log.reopen(reason: Signals.name(signal))
+                // SIGHUP also re-reads who may steer the worker (SIGUSR1 is only logrotate's).
+                if signal == SIGHUP { operators.reload(log: log) }
                 continue
             }
             log.info("main", "\(Signals.name(signal)) received: stopping")

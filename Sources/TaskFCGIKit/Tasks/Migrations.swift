@@ -139,6 +139,19 @@ public enum Schema {
                 UPDATE task_counts SET changes = changes + 1 WHERE completed = NEW.completed;
             END;
             """),
+        Migration(name: "008-create-operator-audit", sql: """
+            -- Who steered the worker: every operator action and refused or throttled sign-in
+            -- (see Operators/Audit.swift). Append-only; /jobs and GET /api/audit read the newest.
+            CREATE TABLE operator_audit (
+                id         INTEGER PRIMARY KEY,
+                at_ms      INTEGER NOT NULL,             -- Unix milliseconds, UTC
+                user_name  TEXT    NOT NULL,
+                peer       TEXT    NOT NULL,
+                action     TEXT    NOT NULL,
+                job        TEXT,
+                outcome    TEXT    NOT NULL
+            );
+            """),
     ]
 
     /// Why a database cannot be used with this build.

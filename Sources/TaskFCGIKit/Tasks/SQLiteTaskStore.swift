@@ -128,6 +128,9 @@ public final class SQLiteTaskStore: TaskStore {
                     DELETE FROM idempotency_keys WHERE idem_key IN
                         (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 100)
                     """, .int(keptSince.milliseconds))
+                // This key, if it expired, is gone before the lookup whatever the batch above took:
+                // a key older than its lifetime is neither replayed nor refused.
+                try db.run("DELETE FROM idempotency_keys WHERE idem_key = ? AND created_at < ?", .text(key), .int(keptSince.milliseconds))
                 let earlier = try db.firstRow("SELECT task_id, title, due_at, created_at FROM idempotency_keys WHERE idem_key = ?",
                                               .text(key)) { row in
                     TaskItem(id: row.int(0), title: row.text(1), due: Instant(milliseconds: row.int(2)), isCompleted: false,

@@ -14,13 +14,19 @@ public final class AppContext {
     public let stats: ServerStats?
     /// Request, job and lateness metrics, for `/metrics` (nil in tests without them).
     public let metrics: Metrics?
+    /// Who may use the operator routes (shared by every thread); loopback only when not given.
+    public let operators: OperatorGate
 
     public init(store: TaskStore, jobStore: JobStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
-                jobs: JobsView? = nil, stats: ServerStats? = nil, metrics: Metrics? = nil,
+                jobs: JobsView? = nil, stats: ServerStats? = nil, metrics: Metrics? = nil, operators: OperatorGate? = nil,
                 notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
         (self.store, self.jobStore, self.zone, self.clock, self.log) = (store, jobStore, zone, clock, log)
         (self.jobs, self.stats, self.metrics, self.notifyJobs) = (jobs, stats, metrics, notifyJobs)
+        self.operators = operators ?? OperatorGate()
     }
+
+    /// Writes an `[audit]` line and an audit row for this request's operator action.
+    public func audit(_ entry: AuditEntry) { Audit.record(entry, log: log, store: jobStore) }
 }
 
 /// What the web half may ask of the job thread.

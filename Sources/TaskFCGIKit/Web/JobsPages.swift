@@ -9,6 +9,8 @@ enum JobsPages {
         var lease: Lease?
         var now: Instant
         var zone: Zone
+        /// The newest audit entries, newest first.
+        var audit: [AuditEntry] = []
     }
 
     static func dashboard(_ model: Model) -> Response {
@@ -17,6 +19,7 @@ enum JobsPages {
             leaseLine(&html, model)
             html.raw("</p>")
             for job in model.status.jobs { section(&html, job, model) }
+            AuditSection.write(&html, model.audit, zone: model.zone)
         }
     }
 

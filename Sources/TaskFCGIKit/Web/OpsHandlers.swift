@@ -22,19 +22,33 @@ enum OpsHandlers {
         var runs: [String: [JobRun]] = [:]
         for job in status.jobs { runs[job.name] = try app.jobStore.recentRuns(job: job.name, limit: 40) }
         let model = JobsPages.Model(status: status, runs: runs, schedules: try app.jobStore.schedules(),
-                                    lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone)
+                                    lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone,
+                                    audit: try app.jobStore.recentAudit(limit: 100))
         return JobsPages.dashboard(model)
     }
 
-    static func runNow(_ request: Request, _ app: AppContext, name: String) throws -> Response {
+    static func runNow(_ request: Request, _ app: AppContext, name: String, by who: Operator?) throws -> Response {
+        try startRun(app, name: name, by: who, standingBy: "See /jobs.")
+        return .redirect("/jobs")
+    }
+
+    /// "Run now" from the page or the API: wakes the job thread, and leaves an audit entry
+    /// whatever the outcome (started, no such job, or this worker standing by).
+    static func startRun(_ app: AppContext, name: String, by who: Operator?, standingBy advice: String) throws {
+        func audit(_ outcome: String) {
+            app.audit(AuditEntry(at: app.clock.now(), user: who?.user ?? "-", peer: who?.peer ?? "-", action: "run",
+                                 job: name, outcome: outcome))
+        }
         guard let jobs = app.jobs, jobs.status.jobs.contains(where: { $0.name == name && $0.enabled }) else {
+            audit("not-found")
             throw HTTPError.notFound("There is no enabled job called “\(name)”.")
         }
         guard jobs.status.holdsLease else {
-            throw HTTPError(409, "This worker is standing by; the worker holding the job lease runs the jobs. See /jobs.")
+            audit("standing-by")
+            throw HTTPError(409, "This worker is standing by; the worker holding the job lease runs the jobs." + (advice.isEmpty ? "" : " " + advice))
         }
         _ = jobs.runNow(name)
-        return .redirect("/jobs")
+        audit("ok")
     }
 
     /// Like PHP-FPM's status page, as JSON.

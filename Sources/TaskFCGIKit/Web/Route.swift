@@ -6,6 +6,7 @@ public enum Route: Int, CaseIterable, Sendable {
     case root, healthz, status, metrics, jobs, jobRun
     case tasks, taskNew, task, taskEdit, taskDelete, taskChanges, asset
     case apiTasks, apiTask, apiJobs, apiJobRun, apiOpenAPI, apiUnknown
+    case apiAudit
     /// Any other path (a 404).
     case unknown
 
@@ -31,6 +32,7 @@ public enum Route: Int, CaseIterable, Sendable {
         case .apiJobRun: return "/api/jobs/{name}/run"
         case .apiOpenAPI: return "/api/openapi.json"
         case .apiUnknown: return "/api/other"
+        case .apiAudit: return "/api/audit"
         case .unknown: return "other"
         }
     }
@@ -89,6 +91,7 @@ public enum Route: Int, CaseIterable, Sendable {
         if path.is(2, "tasks"), tail == 1 { return (.apiTask, path.string(3)) }
         if path.is(2, "jobs") { return jobs(path, from: 3, list: .apiJobs, run: .apiJobRun, otherwise: .apiUnknown) }
         if path.is(2, "openapi.json"), tail == 0 { return (.apiOpenAPI, nil) }
+        if path.is(2, "audit"), tail == 0 { return (.apiAudit, nil) }
         return (.apiUnknown, nil)
     }
 }

@@ -8,7 +8,9 @@ public enum Router {
 
     /// The same, for a path already matched (`App` matches once, for the router and the metrics).
     static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) throws -> Response {
-        if let api = APIRouter.handle(request, app, route: route, parameter: parameter) { return api }
+        // The worker's own guard, before anything else about an operator route is looked at.
+        let who = try OperatorAccess.check(request, app, route: route)
+        if let api = APIRouter.handle(request, app, route: route, parameter: parameter, operator: who) { return api }
         if let refusal = CrossOrigin.refusal(request) {
             throw HTTPError(403, refusal + " To protect your tasks, forms are accepted only from this site’s own pages.")
         }
@@ -31,7 +33,7 @@ public enum Router {
             return try OpsHandlers.jobs(request, app)
         case .jobRun:
             try allow(method, ["POST"])
-            return try OpsHandlers.runNow(request, app, name: parameter ?? "")
+            return try OpsHandlers.runNow(request, app, name: parameter ?? "", by: who)
         case .tasks:
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)
@@ -57,7 +59,7 @@ public enum Router {
             try allow(method, ["GET", "HEAD"])
             guard let asset = Assets.named(parameter ?? "") else { throw HTTPError.notFound() }
             return asset.response
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .unknown:
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .apiAudit, .unknown:
             throw HTTPError.notFound()
         }
     }

@@ -25,6 +25,9 @@ struct HTTPResponse: CustomStringConvertible {
 struct HTTPClient: Sendable {
     let port: Int
     let folder: String
+    /// Another address of this machine to connect to instead of 127.0.0.1 (the URL and `Host`
+    /// stay the same): the server then sees that address as the client's, not loopback.
+    var connectTo: String? = nil
 
     var base: String { "http://127.0.0.1:\(port)" }
     /// What a browser on this site sends as `Origin`.
@@ -57,6 +60,7 @@ struct HTTPClient: Sendable {
             try body.write(to: URL(fileURLWithPath: uploadPath))
             arguments += ["--data-binary", "@" + uploadPath]
         }
+        if let connectTo { arguments += ["--connect-to", "127.0.0.1:\(port):\(connectTo):\(port)"] }
         arguments.append(base + path)
         let curl = try ChildProcess.run("curl", try Tools.curl(), arguments, folder: folder, timeout: 30)
         defer {
