@@ -206,6 +206,12 @@ private func config(_ extra: String = "") -> String {
         #expect(error.problem.contains("once, skip"))
     }
 
+    @Test(arguments: ["0", "-5", "\"1000\"", "1.5"])
+    func historyMustBeAWholeNumberFromOne(_ value: String) throws {
+        let error = try configError(config(#""jobs": { "history": "# + value + " }"))
+        #expect(error.key == "jobs.history")
+    }
+
     @Test func exitCodeIsEXConfig() {
         #expect(ConfigError.exitCode == 78)
     }
@@ -221,6 +227,7 @@ private func config(_ extra: String = "") -> String {
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.minutes(5))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
         #expect(config.purgeRetain == .days(30))
+        #expect(config.jobHistory == 1000)
         #expect(config.listen == .inherited)
     }
 
@@ -247,6 +254,11 @@ private func config(_ extra: String = "") -> String {
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.seconds(30))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
         #expect(config.purgeRetain == .days(7))
+    }
+
+    @Test func historyIsRead() throws {
+        #expect(try load(config(#""jobs": { "history": 1 }"#)).jobHistory == 1)
+        #expect(try load(config(#""jobs": { "history": 25000 }"#)).jobHistory == 25000)
     }
 
     @Test func cronScheduleIsRead() throws {

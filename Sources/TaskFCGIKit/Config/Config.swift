@@ -61,6 +61,8 @@ public struct Config: Sendable {
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
     /// holder dies.
     public var leaseTTL: Interval
+    /// How many runs each job's history keeps (`jobs.history`), trimmed after each of its runs.
+    public var jobHistory = JobRunner.defaultHistory
     /// The whole stop, from SIGTERM to exit: drain, requests in flight, the job thread, checkpoint.
     public var stopTimeout: Interval
     /// IPv4 addresses allowed to connect to a TCP `listen` (nginx hosts); nil: any, which only a
@@ -119,7 +121,7 @@ extension Config {
             return format
         } ?? .text
 
-        let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL"])
+        let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL", "history"])
         var settings: [String: JobSettings] = [:]
         for job in JobRegistry.known {
             settings[job.name] = try jobSettings(jobs, job.name, default: job.defaultTrigger, extra: job.extraKeys)
@@ -146,6 +148,7 @@ extension Config {
             jobs: settings,
             purgeRetain: retain,
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
+            jobHistory: try jobs?.integer("history", in: 1...Int(Int32.max)) ?? JobRunner.defaultHistory,
             stopTimeout: try stopTimeout(root),
             trustedProxies: trusted)
     }

@@ -63,28 +63,36 @@ enum JobRecordsSQL {
     static func finish(_ db: any SQLExecutor, _ run: JobRun, fence: Fence, now: Instant, keep: Int) throws {
         let result: [SQLValue] = [.int(run.durationMicroseconds), .int(Int64(run.affected)),
                                   run.error.map(SQLValue.text) ?? .null, .text(run.outcome.rawValue)]
-        guard let slot = run.slot else {
-            let id = try db.query("""
+        if let slot = run.slot {
+            try db.run("""
+                UPDATE job_runs SET duration_us = ?1, affected = ?2, error = ?3, outcome = ?4
+                WHERE job = ?5 AND slot = ?6 AND generation = ?7
+                """, result + [.text(run.job), .int(slot.milliseconds), .int(fence.generation)])
+            try db.run("UPDATE job_schedule SET last_outcome = ?, updated_at = ? WHERE job = ? AND last_slot = ?",
+                       [.text(run.outcome.rawValue), .int(now.milliseconds), .text(run.job), .int(slot.milliseconds)])
+        } else {
+            try db.run("""
                 INSERT INTO job_runs (duration_us, affected, error, outcome, job, kind, generation, holder, started_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, result + [.text(run.job), .text(run.kind.rawValue), .int(fence.generation), .text(fence.holder),
-                               .int(run.startedAt.milliseconds)]).first?.first?.int ?? 0
-            // Pruning one job's history past its newest `keep` runs is one indexed range delete; a
-            // slot still running stays, so the next holder can resume it.
-            if id % 100 == 0 {
-                try db.run("""
-                    DELETE FROM job_runs WHERE job = ?1 AND outcome <> 'running' AND id <=
-                        (SELECT id FROM job_runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
-                    """, [.text(run.job), .int(Int64(keep))])
-            }
-            return
+                               .int(run.startedAt.milliseconds)])
         }
-        try db.run("""
-            UPDATE job_runs SET duration_us = ?1, affected = ?2, error = ?3, outcome = ?4
-            WHERE job = ?5 AND slot = ?6 AND generation = ?7
-            """, result + [.text(run.job), .int(slot.milliseconds), .int(fence.generation)])
-        try db.run("UPDATE job_schedule SET last_outcome = ?, updated_at = ? WHERE job = ? AND last_slot = ?",
-                   [.text(run.outcome.rawValue), .int(now.milliseconds), .text(run.job), .int(slot.milliseconds)])
+        try prune(db, job: run.job, keep: keep)
+    }
+
+    /// The statement that trims one job's history to its newest `keep` runs. Both parts walk
+    /// `job_runs_by_job (job, id)`: the subquery steps `keep` entries back from the newest, the
+    /// delete ranges over what lies before; so after every run it removes the one or two rows that
+    /// fell off the end, whatever the table's size. A slot still running stays, so the next holder
+    /// can resume it.
+    static let pruneSQL = """
+        DELETE FROM job_runs WHERE job = ?1 AND outcome <> 'running' AND id <=
+            (SELECT id FROM job_runs WHERE job = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
+        """
+
+    /// Trims `job`'s history to its newest `keep` runs (at least one is always kept).
+    static func prune(_ db: any SQLExecutor, job: String, keep: Int) throws {
+        try db.run(pruneSQL, [.text(job), .int(Int64(max(keep, 1)))])
     }
 
     static func recentRuns(_ db: any SQLExecutor, job: String, limit: Int) throws -> [JobRun] {

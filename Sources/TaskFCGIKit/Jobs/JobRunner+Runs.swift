@@ -46,7 +46,7 @@ extension JobRunner {
             log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)", fields: fields)
         }
         guard let fence = lease.fence else { return }
-        do { try store.finish(run, fence: fence, now: clock.now(), keep: Self.historyLimit) } catch is LeaseLost {
+        do { try store.finish(run, fence: fence, now: clock.now(), keep: history) } catch is LeaseLost {
             lease.lost()
             log.warning(tag, "lease lost before the run could be recorded\(slotText); the next holder resumes the slot")
         } catch {

@@ -16,8 +16,10 @@ public final class JobRunner: Sendable {
     let leaseTTL: Interval
     /// Where runs, misfires, lease takeovers and lateness are counted for `/metrics`.
     let metrics: JobMetrics?
-    /// How many runs the history keeps per job.
-    public static let historyLimit = 1000
+    /// How many runs the history keeps per job (`jobs.history`), trimmed after each of its runs.
+    let history: Int
+    /// `jobs.history` when the config leaves it out.
+    public static let defaultHistory = 1000
 
     struct Signals { var replan = false; var stopping = false; var woken = false; var runNow: Set<String> = [] }
     let signals = Mutex(Signals())
@@ -30,8 +32,10 @@ public final class JobRunner: Sendable {
 
     public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(), zone: Zone = .current,
                 maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil,
+                history: Int = JobRunner.defaultHistory,
                 openStores: @escaping @Sendable () throws -> (TaskStore, JobStore)) {
         (self.jobs, self.log, self.clock, self.zone, self.metrics) = (jobs, log, clock, zone, metrics)
+        self.history = max(history, 1)
         (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
         published = Mutex(JobsStatus(jobs: jobs.map {
             JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)

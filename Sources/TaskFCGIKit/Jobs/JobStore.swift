@@ -28,7 +28,7 @@ public protocol JobStore: AnyObject {
     /// A slot whose earlier run was interrupted (lease lost, crash, failure) is resumed.
     func claim(slot: Instant, _ state: ScheduleState, fence: Fence, now: Instant) throws -> Int?
     /// Records how a run ended (its slot's row, or a new row for wake-ups and manual runs), fenced
-    /// unless the lease was lost, and keeps only the newest `keep` unscheduled runs.
+    /// unless the lease was lost, then trims that job's history to its newest `keep` runs.
     func finish(_ run: JobRun, fence: Fence, now: Instant, keep: Int) throws
 
     /// The newest runs of `job`, newest first.

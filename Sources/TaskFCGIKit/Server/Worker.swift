@@ -51,7 +51,8 @@ public enum Worker {
         let clock = SystemClock()
         let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs) {
+                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs,
+                               history: config.jobHistory) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
