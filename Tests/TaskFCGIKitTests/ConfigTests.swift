@@ -200,6 +200,14 @@ private func config(_ extra: String = "") -> String {
         #expect("\(error)".hasSuffix("jobs.purgeCompletedTasks.cron: field 2 (hour): 25 is out of range 0–23"))
     }
 
+    @Test(arguments: [("0 0 30 2 *", "February has no day 30"), ("0 0 31 4 *", "April has no day 31"),
+                      ("0 0 30,31 2 *", "February has no day 30 or 31")])
+    func neverMatchingCronIsRefusedWithTheKeyAndWhy(_ text: String, _ why: String) throws {
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "cron": "# + "\"\(text)\"" + " } }"))
+        #expect(error.key == "jobs.completeDueTasks.cron")
+        #expect(error.problem == "never matches: " + why)
+    }
+
     @Test func unknownMisfirePolicyIsRefused() throws {
         let error = try configError(config(#""jobs": { "completeDueTasks": { "misfire": "twice" } }"#))
         #expect(error.key == "jobs.completeDueTasks.misfire")
