@@ -4,7 +4,7 @@ import Testing
 @testable import TaskFCGIKit
 
 /// Counts a job's runs across threads.
-private final class RunCounter: Sendable {
+final class RunCounter: Sendable {
     private let count = Atomic<Int>(0)
     /// Adds one run; returns the new total.
     func increment() -> Int { count.add(1, ordering: .sequentiallyConsistent).newValue }
@@ -24,7 +24,7 @@ private struct FlakyJob: Job {
 }
 
 /// Succeeds every time, counting its runs.
-private struct CountingJob: Job {
+struct CountingJob: Job {
     let runs: RunCounter
     var name: String { "counting" }
     var verb: String { "counted" }
@@ -80,7 +80,7 @@ private struct RobbedJob: Job {
 }
 
 /// A migrated database file, a log file and a runner over them, in a fresh folder.
-private final class RunnerFixture {
+final class RunnerFixture {
     let folder: String
     let databasePath: String
     let logPath: String

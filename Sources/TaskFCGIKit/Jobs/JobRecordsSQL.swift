@@ -5,30 +5,36 @@
 enum JobRecordsSQL {
     static func schedules(_ db: any SQLExecutor) throws -> [String: ScheduleState] {
         let rows = try db.query("""
-            SELECT job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires FROM job_schedule
+            SELECT job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires, skipped,
+                \(JobPauseSQL.columns) FROM job_schedule
             """)
         return Dictionary(rows.map { row in
-            (row[0].text ?? "", ScheduleState(
+            var state = ScheduleState(
                 job: row[0].text ?? "", schedule: row[1].text ?? "", nextRun: Instant(milliseconds: row[2].int ?? 0),
                 lastSlot: row[3].int.map(Instant.init(milliseconds:)), lastOutcome: row[4].text.flatMap(RunOutcome.init(rawValue:)),
-                lastGeneration: row[5].int, lastHolder: row[6].text, misfires: Int(row[7].int ?? 0)))
+                lastGeneration: row[5].int, lastHolder: row[6].text, misfires: Int(row[7].int ?? 0))
+            (state.skipped, state.pause) = (Int(row[8].int ?? 0), JobPauseSQL.pause(row, at: 9))
+            return (state.job, state)
         }, uniquingKeysWith: { first, _ in first })
     }
 
     static func upsert(_ db: any SQLExecutor, _ state: ScheduleState, now: Instant) throws {
         try db.run("""
-            INSERT INTO job_schedule (job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            INSERT INTO job_schedule (job, schedule, next_run, last_slot, last_outcome, last_generation, last_holder, misfires,
+                updated_at, skipped)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             ON CONFLICT (job) DO UPDATE SET schedule = ?2, next_run = ?3, last_slot = ?4, last_outcome = ?5,
-                last_generation = ?6, last_holder = ?7, misfires = ?8, updated_at = ?9
+                last_generation = ?6, last_holder = ?7, misfires = ?8, updated_at = ?9, skipped = ?10
             """, [.text(state.job), .text(state.schedule), .int(state.nextRun.milliseconds),
                   state.lastSlot.map { .int($0.milliseconds) } ?? .null, state.lastOutcome.map { .text($0.rawValue) } ?? .null,
                   state.lastGeneration.map(SQLValue.int) ?? .null, state.lastHolder.map(SQLValue.text) ?? .null,
-                  .int(Int64(state.misfires)), .int(now.milliseconds)])
+                  .int(Int64(state.misfires)), .int(now.milliseconds), .int(Int64(state.skipped))])
     }
 
     /// See `JobStore.claim`; runs inside the caller's fenced transaction.
     static func claim(_ db: any SQLExecutor, slot: Instant, _ state: ScheduleState, fence: Fence, now: Instant) throws -> Int? {
+        // The pause is checked under the same lock as the claim: a pause committed first always wins.
+        try JobPauseSQL.refuseIfPaused(db, job: state.job, now: now)
         let key: [SQLValue] = [.text(state.job), .int(slot.milliseconds)]
         let earlier = try db.query("SELECT outcome, attempts FROM job_runs WHERE job = ? AND slot = ?", key).first
         let lastSlot = try db.query("SELECT last_slot FROM job_schedule WHERE job = ?", [.text(state.job)]).first?.first?.int

@@ -14,9 +14,13 @@ struct JobPlan {
     var retryAt: Instant?
     /// Failures in a row.
     var failures = 0
+    /// The job's pause as last read (each time round the loop, at most every 250 ms).
+    var pause: JobPause?
 
-    /// The earliest thing this plan waits for; while it backs off after a failure, only the retry.
+    /// The earliest thing this plan waits for; while it backs off after a failure, only the retry;
+    /// while paused, only the next slot (to record it skipped) and the pause's end.
     var nextEvent: Instant? {
+        if let pause { return [state?.nextRun, pause.until].compactMap { $0 }.min() }
         if let retryAt { return retryAt }
         return [resume, state?.nextRun, wakeAt].compactMap { $0 }.min()
     }
@@ -40,7 +44,7 @@ extension JobRunner {
             guard scheduled.enabled, lease.holds(at: now) else { return plan }
             do {
                 plan.state = try schedule(scheduled, row: rows[scheduled.job.name], store, fence, now: now)
-                plan.loadedJustNow = true
+                (plan.loadedJustNow, plan.pause) = (true, plan.state?.pause)
             } catch is LeaseLost {
                 lease.lost()
             } catch {
@@ -94,7 +98,17 @@ extension JobRunner {
     func step(_ index: Int, _ plan: inout JobPlan, manual: Bool, _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
         guard let state = plan.state else { return }
         let scheduled = jobs[index], now = clock.now()
-        if manual { return execute(scheduled, slot: nil, kind: .manual, &plan, tasks, store, lease) }
+        // "Run now" runs even a paused job, once; the log and the API say it stays paused.
+        if manual {
+            if plan.pause?.isActive(at: now) == true {
+                log.info("job:\(scheduled.job.name)", "paused, but run once by hand (Run now); it stays paused")
+            }
+            return execute(scheduled, slot: nil, kind: .manual, &plan, tasks, store, lease)
+        }
+        if let pause = plan.pause {
+            if pause.isActive(at: now) { return skipWhilePaused(scheduled, state, &plan, store, lease) }
+            liftExpiredPause(scheduled, pause, &plan, store)
+        }
         if let retry = plan.retryAt {
             guard retry <= now else { return }
             plan.retryAt = nil
@@ -142,7 +156,11 @@ extension JobRunner {
                          _ tasks: TaskStore, _ store: JobStore, _ lease: LeaseKeeper) {
         guard let fence = lease.fence else { return }
         let attempt: Int?
-        do { attempt = try store.claim(slot: slot, moved, fence: fence, now: clock.now()) } catch {
+        do { attempt = try store.claim(slot: slot, moved, fence: fence, now: clock.now()) } catch let paused as JobIsPaused {
+            // Paused by another worker or the command line since the loop last looked.
+            plan.pause = paused.pause
+            return
+        } catch {
             return failed(scheduled, claiming: slot, error, &plan, lease)
         }
         (plan.state, plan.resume) = (moved, nil)

@@ -21,7 +21,10 @@ public final class JobRunner: Sendable {
     /// `jobs.history` when the config leaves it out.
     public static let defaultHistory = 1000
 
-    struct Signals { var replan = false; var stopping = false; var woken = false; var runNow: Set<String> = [] }
+    struct Signals {
+        var replan = false, stopping = false, woken = false, pausesChanged = false
+        var runNow: Set<String> = []
+    }
     let signals = Mutex(Signals())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -78,6 +81,12 @@ public final class JobRunner: Sendable {
         return true
     }
 
+    /// A job was paused or resumed in this process: read the pauses again now, not at the next look.
+    public func pausesChanged() {
+        signals.withLock { $0.pausesChanged = true }
+        wakeup.signal()
+    }
+
     /// Asks the thread to finish its current batch and exit; true if it did within `timeout` seconds.
     public func stop(timeout: Double) -> Bool {
         signals.withLock { $0.stopping = true }
@@ -97,10 +106,11 @@ public final class JobRunner: Sendable {
         guard let (tasks, store) = openStoresRetrying() else { return }
         let lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
         var plans = jobs.map { _ in JobPlan() }
+        var pausesRead: Instant?
         while true {
             plannedWake.store(Int64.max, ordering: .relaxed)
             let pending = signals.withLock { state -> Signals in
-                defer { state.replan = false; state.woken = false; state.runNow = [] }
+                defer { state.replan = false; state.woken = false; state.runNow = []; state.pausesChanged = false }
                 return state
             }
             if pending.stopping { break }
@@ -112,6 +122,7 @@ public final class JobRunner: Sendable {
             }
             if lease.holds(at: now) {
                 if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, tasks) }
+                refreshPauses(&plans, store, lastRead: &pausesRead, force: pending.pausesChanged)
                 for index in jobs.indices where jobs[index].enabled && plans[index].loaded {
                     guard lease.holds(at: clock.now()), !isStopping else { break }
                     step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), tasks, store, lease)

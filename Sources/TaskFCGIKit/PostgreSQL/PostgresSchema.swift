@@ -134,6 +134,14 @@ enum PostgresSchema {
             CREATE TRIGGER tasks_changed AFTER INSERT OR UPDATE OR DELETE ON tasks
                 FOR EACH STATEMENT EXECUTE FUNCTION taskfcgi_note_task_change();
             """),
+        Migration(name: "005-pause-jobs", sql: """
+            -- Pausing jobs, as on SQLite (migration 008 there).
+            ALTER TABLE job_schedule ADD COLUMN paused_at BIGINT;
+            ALTER TABLE job_schedule ADD COLUMN paused_by TEXT;
+            ALTER TABLE job_schedule ADD COLUMN pause_reason TEXT;
+            ALTER TABLE job_schedule ADD COLUMN paused_until BIGINT;
+            ALTER TABLE job_schedule ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

@@ -1,0 +1,54 @@
+/// What the job thread does for paused jobs: it notices a pause from any worker within a loop
+/// turn, runs no slot and no wake-up while it holds, moves the schedule on past slots as they pass
+/// (recorded as skipped, not misfires), and lifts a pause whose until-time has passed.
+extension JobRunner {
+    /// How often the loop reads the pauses when nothing here changed them.
+    static let pauseReadInterval = Interval.milliseconds(250)
+
+    /// Reads every job's pause into its plan, unless read within `pauseReadInterval` and not forced.
+    func refreshPauses(_ plans: inout [JobPlan], _ store: JobStore, lastRead: inout Instant?, force: Bool) {
+        let now = clock.now()
+        if !force, let lastRead, now.since(lastRead) < Self.pauseReadInterval { return }
+        do {
+            let pauses = try store.pauses()
+            for index in jobs.indices { plans[index].pause = pauses[jobs[index].job.name] }
+            lastRead = now
+        } catch {
+            log.debug("jobs", "could not read the job pauses: \(error)")
+        }
+    }
+
+    /// Moves a paused job's schedule past the slots that have passed, counting them as skipped.
+    func skipWhilePaused(_ scheduled: ScheduledJob, _ state: ScheduleState, _ plan: inout JobPlan,
+                         _ store: JobStore, _ lease: LeaseKeeper) {
+        let now = clock.now()
+        guard state.nextRun <= now, let fence = lease.fence else { return }
+        let (latest, passed) = SlotDecision.latest(from: state.nextRun, atOrBefore: now, scheduled.trigger, zone)
+        var moved = state
+        moved.nextRun = scheduled.trigger.nextSlot(after: latest, in: zone) ?? .never
+        moved.skipped += passed + 1
+        do {
+            try store.saveSchedule(moved, fence: fence, now: now)
+            plan.state = moved
+            (plan.resume, plan.retryAt, plan.wakeAt) = (nil, nil, nil)
+            log.info("job:\(scheduled.job.name)", "paused: skipped \(passed + 1) slot\(passed == 0 ? "" : "s") since \(state.nextRun); next slot \(moved.nextRun)")
+        } catch is LeaseLost {
+            lease.lost()
+        } catch {
+            log.warning("job:\(scheduled.job.name)", "paused, but could not record the skipped slot: \(error)")
+        }
+    }
+
+    /// The pause's until-time passed: lift it (through `JobControl`, like any resume) and carry on
+    /// with the next slot.
+    func liftExpiredPause(_ scheduled: ScheduledJob, _ pause: JobPause, _ plan: inout JobPlan, _ store: JobStore) {
+        do {
+            _ = try JobControl.resume(scheduled.job.name, by: "until \(pause.until?.description ?? "")", store: store,
+                                      now: clock.now(), expired: pause)
+            plan.pause = nil
+            log.info("job:\(scheduled.job.name)", "resumed: its pause (by \(pause.by)) ran until \(pause.until?.description ?? "")")
+        } catch {
+            log.warning("job:\(scheduled.job.name)", "could not lift its expired pause: \(error)")
+        }
+    }
+}
