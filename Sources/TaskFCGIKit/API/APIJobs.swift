@@ -7,7 +7,7 @@ enum APIJobs {
         let status = app.jobs?.status
         let schedules = try app.jobStore.schedules()
         var body: [String: Any] = ["holdsLease": status?.holdsLease ?? false,
-                                   "jobs": (status?.jobs ?? []).map { OpsHandlers.jobEntry($0, schedules[$0.name]) }]
+                                   "jobs": (status?.jobs ?? []).map { OpsHandlers.jobEntry($0, schedules[$0.name], app) }]
         if let lease = try app.jobStore.currentLease() {
             body["lease"] = ["holder": lease.holder, "host": lease.host, "generation": lease.generation,
                              "acquiredAt": lease.acquiredAt.description, "expiresAt": lease.expiresAt.description]
@@ -26,9 +26,12 @@ enum APIJobs {
             throw HTTPError(409, "This worker is standing by; the worker holding the job lease runs the jobs.")
         }
         _ = jobs.runNow(name)
+        let paused = JobPreview.activePause(try app.jobStore.schedules()[name], now: app.clock.now()) != nil
         var json = JSONText()
         json.field("job", name)
         json.field("status", "queued")
+        // Said, not refused: a paused job runs once by hand and stays paused.
+        json.field("paused", paused)
         return APIResponse.json(202, json.object)
     }
 }

@@ -4,7 +4,7 @@ enum APIRouter {
     /// The API's response for an `/api/` route; nil for every other route.
     static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?) -> Response? {
         switch route {
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown: break
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown: break
         default: return nil
         }
         do {
@@ -37,6 +37,12 @@ enum APIRouter {
         case .apiJobRun:
             try Router.allow(method, ["POST"])
             return try APIJobs.run(request, app, name: parameter ?? "")
+        case .apiJobPause:
+            try Router.allow(method, ["POST"])
+            return try APIJobPause.pause(request, app, name: parameter ?? "")
+        case .apiJobResume:
+            try Router.allow(method, ["POST"])
+            return try APIJobPause.resume(request, app, name: parameter ?? "")
         case .apiOpenAPI:
             try Router.allow(method, ["GET", "HEAD"])
             return Response(status: 200, headers: [("Content-Type", "application/json")] + APIResponse.headers,

@@ -9,6 +9,10 @@ enum JobsPages {
         var lease: Lease?
         var now: Instant
         var zone: Zone
+        /// Each job's next slots (see `JobPreview`).
+        var nextSlots: [String: [Instant]] = [:]
+        /// A job "Run now" just ran although paused, to say so.
+        var ranWhilePaused: String?
     }
 
     static func dashboard(_ model: Model) -> Response {
@@ -16,6 +20,7 @@ enum JobsPages {
             html.raw("<h1>Jobs</h1><p class=\"card\">")
             leaseLine(&html, model)
             html.raw("</p>")
+            if let name = model.ranWhilePaused { ranWhilePausedNotice(&html, name) }
             for job in model.status.jobs { section(&html, job, model) }
         }
     }
@@ -39,7 +44,9 @@ enum JobsPages {
 
     private static func section(_ html: inout HTML, _ job: JobStatus, _ model: Model) {
         let runs = model.runs[job.name] ?? []
-        html.raw("<section class=\"card\"><h2>")
+        html.raw("<section class=\"card\" id=\"job-")
+        html.text(job.name)
+        html.raw("\"><h2>")
         html.text(job.name)
         html.raw("</h2><dl><dt>Enabled</dt><dd>")
         html.raw(job.enabled ? "yes" : "no")
@@ -56,6 +63,11 @@ enum JobsPages {
         }
         html.raw("</dd>")
         if let schedule { slotLines(&html, schedule, model.zone) }
+        let pause = JobPreview.activePause(schedule, now: model.now)
+        if job.enabled {
+            pauseLines(&html, pause, skipped: schedule?.skipped ?? 0, model.zone)
+            slotLines(&html, model.nextSlots[job.name] ?? [], model.zone)
+        }
         html.raw("</dl>")
         if !runs.isEmpty { chart(&html, runs) }
         table(&html, runs, model.zone)
@@ -63,6 +75,7 @@ enum JobsPages {
             html.raw("<form method=\"post\" action=\"/jobs/")
             html.text(job.name)
             html.raw("/run\"><button type=\"submit\">Run now</button></form>")
+            pauseForm(&html, job.name, paused: pause != nil)
         }
         html.raw("</section>")
     }

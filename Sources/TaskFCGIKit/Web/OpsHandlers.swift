@@ -21,8 +21,13 @@ enum OpsHandlers {
         let status = jobs.status
         var runs: [String: [JobRun]] = [:]
         for job in status.jobs { runs[job.name] = try app.jobStore.recentRuns(job: job.name, limit: 40) }
-        let model = JobsPages.Model(status: status, runs: runs, schedules: try app.jobStore.schedules(),
+        let schedules = try app.jobStore.schedules()
+        var model = JobsPages.Model(status: status, runs: runs, schedules: schedules,
                                     lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone)
+        for job in status.jobs { model.nextSlots[job.name] = JobPreview.nextSlots(job.name, schedules[job.name], app) }
+        // Only a job's own name is echoed, never other text from the address.
+        let ran = try request.queryParameters()["ran-while-paused"]
+        model.ranWhilePaused = status.jobs.first { $0.name == ran }?.name
         return JobsPages.dashboard(model)
     }
 
@@ -34,7 +39,8 @@ enum OpsHandlers {
             throw HTTPError(409, "This worker is standing by; the worker holding the job lease runs the jobs. See /jobs.")
         }
         _ = jobs.runNow(name)
-        return .redirect("/jobs")
+        let paused = JobPreview.activePause(try app.jobStore.schedules()[name], now: app.clock.now()) != nil
+        return .redirect(paused ? "/jobs?ran-while-paused=" + name + "#job-" + name : "/jobs")
     }
 
     /// Like PHP-FPM's status page, as JSON.
@@ -54,7 +60,7 @@ enum OpsHandlers {
         }
         if let jobs = app.jobs?.status {
             let schedules = try app.jobStore.schedules()
-            body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name]) }
+            body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name], app) }
             body["holdsLease"] = jobs.holdsLease
             body["heartbeat"] = jobs.heartbeat.description
             body["runningJob"] = jobs.running as Any
@@ -70,8 +76,9 @@ enum OpsHandlers {
                         body: [UInt8](data) + [10])
     }
 
-    /// One job in `/status`: this process's counts, and the durable schedule every worker shares.
-    static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?) -> [String: Any] {
+    /// One job in `/status`: this process's counts, and the durable schedule every worker shares,
+    /// with its pause and its next slots.
+    static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?, _ app: AppContext) -> [String: Any] {
         var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "schedule": job.schedule,
                                     "misfire": job.misfire.rawValue, "runs": job.runs, "failures": job.failedRuns,
                                     "failuresInARow": job.failures]
@@ -82,7 +89,10 @@ enum OpsHandlers {
             entry["lastSlotOutcome"] = schedule.lastOutcome?.rawValue
             entry["lastSlotGeneration"] = schedule.lastGeneration
             entry["lastSlotHolder"] = schedule.lastHolder
+            entry["skippedWhilePaused"] = schedule.skipped
         }
+        entry["paused"] = JobPreview.pauseJSON(JobPreview.activePause(schedule, now: app.clock.now()))
+        entry["nextSlots"] = JobPreview.slotsJSON(JobPreview.nextSlots(job.name, schedule, app), zone: app.zone)
         if let last = job.lastRun {
             entry["lastRun"] = ["startedAt": last.startedAt.description, "durationMs": Double(last.durationMicroseconds) / 1000,
                                 "affected": last.affected, "error": last.error as Any, "kind": last.kind.rawValue,

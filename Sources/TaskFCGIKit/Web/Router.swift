@@ -32,6 +32,12 @@ public enum Router {
         case .jobRun:
             try allow(method, ["POST"])
             return try OpsHandlers.runNow(request, app, name: parameter ?? "")
+        case .jobPause:
+            try allow(method, ["POST"])
+            return try JobPauseHandlers.pause(request, app, name: parameter ?? "")
+        case .jobResume:
+            try allow(method, ["POST"])
+            return try JobPauseHandlers.resume(request, app, name: parameter ?? "")
         case .tasks:
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)
@@ -57,7 +63,7 @@ public enum Router {
             try allow(method, ["GET", "HEAD"])
             guard let asset = Assets.named(parameter ?? "") else { throw HTTPError.notFound() }
             return asset.response
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .unknown:
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .unknown:
             throw HTTPError.notFound()
         }
     }
