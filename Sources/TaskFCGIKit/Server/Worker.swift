@@ -16,6 +16,10 @@ public enum Worker {
         case .help:
             print(Options.usage)
             return 0
+        case .cron(let preview):
+            return JobCommands.cron(preview)
+        case .jobs(let configPath, let action):
+            return JobCommands.jobs(configPath: configPath, action)
         case .checkConfig(let path):
             guard let environment = prepare(path) else { return ConfigError.exitCode }
             do { try Listener.check(environment.config.listen) } catch {
