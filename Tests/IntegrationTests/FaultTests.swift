@@ -461,6 +461,8 @@ extension IntegrationTests {
                         phrase: "not a known IANA time zone"),
             ConfigFault(name: "cron that never matches", shape: .overrides(#"{"jobs": {"purgeCompletedTasks": {"cron": "0 0 30 2 *"}}}"#),
                         key: "jobs.purgeCompletedTasks.cron", phrase: "never matches: February has no day 30"),
+            ConfigFault(name: "timeout below 100ms", shape: .overrides(#"{"jobs": {"completeDueTasks": {"timeout": "50ms"}}}"#),
+                        key: "jobs.completeDueTasks.timeout", phrase: "is too short"),
             ConfigFault(name: "history below one", shape: .overrides(#"{"jobs": {"history": 0}}"#), key: "jobs.history",
                         phrase: "out of range"),
             ConfigFault(name: "bad logLevel", shape: .overrides(#"{"logLevel": "verbose"}"#), key: "logLevel", phrase: "is not one of debug"),

@@ -220,6 +220,12 @@ private func config(_ extra: String = "") -> String {
         #expect(error.key == "jobs.history")
     }
 
+    @Test func timeoutBelow100msIsRefused() throws {
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "timeout": "99ms" } }"#))
+        #expect(error.key == "jobs.completeDueTasks.timeout")
+        #expect(error.problem == "99ms is too short; a run's time limit is at least 100ms")
+    }
+
     @Test func exitCodeIsEXConfig() {
         #expect(ConfigError.exitCode == 78)
     }
@@ -262,6 +268,15 @@ private func config(_ extra: String = "") -> String {
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.seconds(30))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
         #expect(config.purgeRetain == .days(7))
+    }
+
+    @Test func timeoutsAreReadWithDocumentedDefaults() throws {
+        let short = try load(config(#""jobs": { "purgeCompletedTasks": { "timeout": "100ms" } }"#))
+        let jobs = Dictionary(uniqueKeysWithValues: JobRegistry.jobs(for: short).map { ($0.job.name, $0.timeout) })
+        #expect(jobs == ["completeDueTasks": Interval.minutes(1), "purgeCompletedTasks": Interval.milliseconds(100)])
+        let plain = try load(config())
+        let defaults = Dictionary(uniqueKeysWithValues: JobRegistry.jobs(for: plain).map { ($0.job.name, $0.timeout) })
+        #expect(defaults == ["completeDueTasks": Interval.minutes(1), "purgeCompletedTasks": Interval.minutes(10)])
     }
 
     @Test func historyIsRead() throws {

@@ -414,6 +414,8 @@ enum OpenAPIDocument {
           "lastSlotGeneration": {"type": "integer"},
           "lastSlotHolder": {"type": "string"},
           "skippedWhilePaused": {"type": "integer", "description": "Slots that passed while the job was paused."},
+          "timeout": {"type": "string", "description": "The run's time limit (jobs.NAME.timeout), e.g. 1m."},
+          "timeouts": {"type": "integer", "description": "Runs in this worker that reached their time limit."},
           "paused": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pause"}]},
           "nextSlots": {
             "type": "array",

@@ -25,6 +25,8 @@ public struct JobSettings: Equatable, Sendable {
     public var trigger: JobTrigger
     /// What happens to slots that passed while no worker held the lease.
     public var misfire: MisfirePolicy = .once
+    /// `timeout`: its run's time limit; nil: the job's default.
+    public var timeout: Interval? = nil
 }
 
 /// The whole configuration: one file read by both halves of the worker.
@@ -153,7 +155,7 @@ extension Config {
             trustedProxies: trusted)
     }
 
-    static let jobKeys = ["interval", "cron", "misfire", "enabled"]
+    static let jobKeys = ["interval", "cron", "misfire", "enabled", "timeout"]
 
     private static func jobSettings(_ jobs: ConfigReader?, _ name: String, default trigger: JobTrigger,
                                     extra: [String] = []) throws -> JobSettings {
@@ -173,8 +175,13 @@ extension Config {
             }
             return policy
         } ?? .once
+        let timeout = try job.interval("timeout")
+        if let timeout, timeout < ScheduledJob.minimumTimeout {
+            throw job.error("timeout", "\(timeout) is too short; a run's time limit is at least \(ScheduledJob.minimumTimeout)")
+        }
         return JobSettings(enabled: try job.bool("enabled") ?? true,
-                           trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire)
+                           trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire,
+                           timeout: timeout)
     }
 
     private static func listenAddress(_ text: String, folder: String, root: ConfigReader) throws -> ListenAddress {

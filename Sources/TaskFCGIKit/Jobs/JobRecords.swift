@@ -54,6 +54,15 @@ public enum RunKind: String, Sendable {
 public enum RunOutcome: String, Sendable {
     case running, ok, failed
     case leaseLost = "lease lost"
+    /// It reached its time limit; no batch was started past it, and the next run does the rest.
+    case timedOut = "timed out"
+}
+
+/// A batch was asked for past the run's time limit: nothing was written, and the run ends "timed out".
+public struct TimeLimitReached: Error, CustomStringConvertible, Sendable {
+    /// The limit (`jobs.NAME.timeout`).
+    public let limit: Interval
+    public var description: String { "the run reached its time limit of \(limit); no batch is started past it" }
 }
 
 /// One recorded run of a background job.

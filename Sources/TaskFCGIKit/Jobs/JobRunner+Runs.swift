@@ -6,10 +6,13 @@ extension JobRunner {
         let job = scheduled.job
         let started = clock.now()
         let begin = monotonicMicroseconds()
-        let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, deadline: validUntil,
-                                 tasks: tasks, store: store, clock: clock, stopping: { [self] in isStopping },
+        let context = JobContext(job: job.name, slot: slot, kind: kind, fence: fence, startedAt: started, leaseValidUntil: validUntil,
+                                 timeLimit: scheduled.timeout, tasks: tasks, store: store, clock: clock, stopping: { [self] in isStopping },
                                  renewed: { [self] now in lease.renewed(at: now); beat(now) }, metrics: metrics)
-        published.withLock { $0.running = job.name }
+        // `/healthz` reads these to tell a run stuck past twice its limit.
+        // Starting a run is a sign of life too: a first run that hangs is reported as stuck, not as
+        // a thread that never beat.
+        published.withLock { ($0.running, $0.heartbeat) = (RunningJob(name: job.name, since: started, limit: scheduled.timeout), started) }
         defer { published.withLock { $0.running = nil } }
         var run = JobRun(job: job.name, startedAt: started, durationMicroseconds: 0, affected: 0, error: nil)
         (run.slot, run.kind, run.generation, run.holder, run.attempts) = (slot, kind, fence.generation, fence.holder, attempt)
@@ -17,6 +20,8 @@ extension JobRunner {
             run.affected = try job.run(context)
         } catch let lost as LeaseLost {
             (run.outcome, run.error) = (.leaseLost, "\(lost)")
+        } catch let reached as TimeLimitReached {
+            (run.outcome, run.error) = (.timedOut, "\(reached)")
         } catch {
             (run.outcome, run.error) = (.failed, "\(error)")
         }
@@ -42,6 +47,8 @@ extension JobRunner {
         case .failed:
             let pause = retryBackoff(failures: plan.failures + 1)
             log.error(tag, "failed after \(took) ms: \(run.error ?? "")\(slotText); retrying in \(pause)", fields: fields)
+        case .timedOut:
+            log.warning(tag, "timed out after \(took) ms (limit \(context.timeLimit)) and \(context.batches) committed batch\(context.batches == 1 ? "" : "es")\(slotText); the next run picks up the rest", fields: fields)
         case .ok, .running:
             log.info(tag, "\(verb) \(run.affected) task\(run.affected == 1 ? "" : "s") in \(took) ms\(slotText)", fields: fields)
         }
@@ -62,7 +69,8 @@ extension JobRunner {
             plan.failures += 1
             let retry = clock.now().adding(retryBackoff(failures: plan.failures))
             if run.slot != nil { plan.retryAt = retry } else { plan.wakeAt = retry }
-        case .ok, .running:
+        case .ok, .running, .timedOut:
+            // A timed-out run's batches kept their progress: known work left wakes the next run.
             plan.failures = 0
             plan.wakeAt = nil
             do { plan.wakeAt = try scheduled.job.nextWork(tasks) } catch {

@@ -41,7 +41,8 @@ public final class JobRunner: Sendable {
         self.history = max(history, 1)
         (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
         published = Mutex(JobsStatus(jobs: jobs.map {
-            JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)
+            JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire,
+                      timeout: $0.timeout)
         }, leaseTTL: leaseTTL))
     }
 

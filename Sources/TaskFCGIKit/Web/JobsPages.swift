@@ -54,7 +54,14 @@ enum JobsPages {
         html.text(job.schedule)
         html.raw(" <span class=\"muted\">(misfire: ")
         html.text(job.misfire.rawValue)
-        html.raw(")</span></dd><dt>Next run</dt><dd>")
+        html.raw(")</span></dd><dt>Time limit</dt><dd>")
+        html.text(job.timeout.description)
+        if job.timeouts > 0 {
+            html.raw(" <span class=\"muted\">(")
+            html.number(job.timeouts)
+            html.raw(" timed out here)</span>")
+        }
+        html.raw("</dd><dt>Next run</dt><dd>")
         let schedule = model.schedules[job.name]
         if job.enabled, let next = job.nextRun ?? schedule?.nextRun {
             html.text(next <= model.now ? "now" : DateText.display(next, in: model.zone))

@@ -9,6 +9,10 @@ enum OpsHandlers {
             return .text(503, "database unavailable: \(error)\n")
         }
         if let status = app.jobs?.status {
+            // A run past twice its time limit is stuck: name it, so whoever replaces the worker knows why.
+            if let running = status.running, let stuck = running.stuck(at: app.clock.now()) {
+                return .text(503, "job \(running.name) is stuck: running for \(DateText.span(stuck)), twice its time limit is \(Interval(milliseconds: 2 * running.limit.milliseconds))\n")
+            }
             // The heartbeat moves after every batch too, so a long run keeps the worker healthy.
             let silent = app.clock.now().since(status.heartbeat)
             if silent > status.stuckAfter { return .text(503, "job thread has not run for \(DateText.span(silent))\n") }
@@ -63,7 +67,8 @@ enum OpsHandlers {
             body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name], app) }
             body["holdsLease"] = jobs.holdsLease
             body["heartbeat"] = jobs.heartbeat.description
-            body["runningJob"] = jobs.running as Any
+            body["runningJob"] = jobs.running?.name as Any
+            body["runningSince"] = jobs.running?.since.description as Any
         }
         if let lease = try app.jobStore.currentLease() {
             body["lease"] = ["holder": lease.holder, "pid": lease.pid, "host": lease.host, "machine": lease.machine,
@@ -81,6 +86,7 @@ enum OpsHandlers {
     static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?, _ app: AppContext) -> [String: Any] {
         var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "schedule": job.schedule,
                                     "misfire": job.misfire.rawValue, "runs": job.runs, "failures": job.failedRuns,
+                                    "timeouts": job.timeouts, "timeout": job.timeout.description,
                                     "failuresInARow": job.failures]
         entry["nextRun"] = job.enabled ? (job.nextRun ?? schedule?.nextRun)?.description : nil
         if let schedule {
