@@ -6,13 +6,13 @@ extension JobRunner {
     static let pauseReadInterval = Interval.milliseconds(250)
 
     /// Reads every job's pause into its plan, unless read within `pauseReadInterval` and not forced.
-    func refreshPauses(_ plans: inout [JobPlan], _ store: JobStore, lastRead: inout Instant?, force: Bool) {
+    func refreshPauses(_ plans: inout [JobPlan], _ session: JobSession, force: Bool) {
         let now = clock.now()
-        if !force, let lastRead, now.since(lastRead) < Self.pauseReadInterval { return }
+        if !force, let read = session.pausesRead, now.since(read) < Self.pauseReadInterval { return }
         do {
-            let pauses = try store.pauses()
+            let pauses = try session.store.pauses()
             for index in jobs.indices { plans[index].pause = pauses[jobs[index].job.name] }
-            lastRead = now
+            session.pausesRead = now
         } catch {
             log.debug("jobs", "could not read the job pauses: \(error)")
         }
@@ -20,35 +20,43 @@ extension JobRunner {
 
     /// Moves a paused job's schedule past the slots that have passed, counting them as skipped.
     func skipWhilePaused(_ scheduled: ScheduledJob, _ state: ScheduleState, _ plan: inout JobPlan,
-                         _ store: JobStore, _ lease: LeaseKeeper) {
+                         _ session: JobSession) {
         let now = clock.now()
-        guard state.nextRun <= now, let fence = lease.fence else { return }
+        guard state.nextRun <= now, let fence = session.lease.fence else { return }
         let (latest, passed) = SlotDecision.latest(from: state.nextRun, atOrBefore: now, scheduled.trigger, zone)
         var moved = state
         moved.nextRun = scheduled.trigger.nextSlot(after: latest, in: zone) ?? .never
         moved.skipped += passed + 1
         do {
-            try store.saveSchedule(moved, fence: fence, now: now)
+            try session.store.saveSchedule(moved, fence: fence, now: now)
             plan.state = moved
             (plan.resume, plan.retryAt, plan.wakeAt) = (nil, nil, nil)
             log.info("job:\(scheduled.job.name)", "paused: skipped \(passed + 1) slot\(passed == 0 ? "" : "s") since \(state.nextRun); next slot \(moved.nextRun)")
         } catch is LeaseLost {
-            lease.lost()
+            session.lease.lost()
         } catch {
             log.warning("job:\(scheduled.job.name)", "paused, but could not record the skipped slot: \(error)")
         }
     }
 
-    /// The pause's until-time passed: lift it (through `JobControl`, like any resume) and carry on
-    /// with the next slot.
-    func liftExpiredPause(_ scheduled: ScheduledJob, _ pause: JobPause, _ plan: inout JobPlan, _ store: JobStore) {
+    /// The pause's until-time passed: lift it (through `JobControl`, like any resume) so the job
+    /// carries on with its next slot. Returns false when the job is still paused: someone paused it
+    /// anew meanwhile (that pause is kept), or the pause could not be lifted.
+    func liftExpiredPause(_ scheduled: ScheduledJob, _ pause: JobPause, _ plan: inout JobPlan, _ session: JobSession) -> Bool {
+        let tag = "job:\(scheduled.job.name)"
         do {
-            _ = try JobControl.resume(scheduled.job.name, by: "until \(pause.until?.description ?? "")", store: store,
-                                      now: clock.now(), expired: pause)
+            let lifted = try JobControl.resume(scheduled.job.name, by: "until \(pause.until?.description ?? "")", store: session.store,
+                                               now: clock.now(), expired: pause)
+            guard lifted != nil else {
+                plan.pause = try session.store.pauses()[scheduled.job.name]
+                return plan.pause == nil
+            }
             plan.pause = nil
-            log.info("job:\(scheduled.job.name)", "resumed: its pause (by \(pause.by)) ran until \(pause.until?.description ?? "")")
+            log.info(tag, "resumed: its pause (by \(pause.by)) ran until \(pause.until?.description ?? "")")
+            return true
         } catch {
-            log.warning("job:\(scheduled.job.name)", "could not lift its expired pause: \(error)")
+            log.warning(tag, "could not lift its expired pause: \(error)")
+            return false
         }
     }
 }

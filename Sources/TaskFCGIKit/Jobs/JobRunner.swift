@@ -105,9 +105,9 @@ public final class JobRunner: Sendable {
             "\($0.job.name) " + ($0.enabled ? "\($0.trigger)" : "disabled")
         }.joined(separator: ", "))
         guard let (tasks, store) = openStoresRetrying() else { return }
-        let lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
+        let session = JobSession(tasks: tasks, store: store, lease: LeaseKeeper(ttl: leaseTTL, now: clock.now()))
+        let lease = session.lease
         var plans = jobs.map { _ in JobPlan() }
-        var pausesRead: Instant?
         while true {
             plannedWake.store(Int64.max, ordering: .relaxed)
             let pending = signals.withLock { state -> Signals in
@@ -117,16 +117,16 @@ public final class JobRunner: Sendable {
             if pending.stopping { break }
             let now = clock.now()
             if updateLease(lease, store, now: now) == .acquired {
-                plans = load(store, lease, now: now)
+                plans = load(session, now: now)
             } else if lease.holds(at: now), zip(jobs, plans).contains(where: { $0.0.enabled && !$0.1.loaded }) {
-                plans = load(store, lease, now: now, keeping: plans)  // the rows that could not be read before
+                plans = load(session, now: now, keeping: plans)  // the rows that could not be read before
             }
             if lease.holds(at: now) {
-                if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, tasks) }
-                refreshPauses(&plans, store, lastRead: &pausesRead, force: pending.pausesChanged)
+                if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, session) }
+                refreshPauses(&plans, session, force: pending.pausesChanged)
                 for index in jobs.indices where jobs[index].enabled && plans[index].loaded {
                     guard lease.holds(at: clock.now()), !isStopping else { break }
-                    step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), tasks, store, lease)
+                    step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), session)
                 }
             }
             publish(plans, lease, heartbeat: clock.now())
