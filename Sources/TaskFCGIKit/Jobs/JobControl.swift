@@ -4,7 +4,9 @@
 public enum JobControl {
     /// Why a pause or resume was refused, in words for the person who asked.
     public struct Refusal: Error, Equatable, Sendable, CustomStringConvertible {
+        /// What to change, in a sentence.
         public let message: String
+        /// The message.
         public var description: String { message }
     }
 

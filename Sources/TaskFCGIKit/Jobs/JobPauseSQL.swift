@@ -3,6 +3,7 @@
 /// all) may do, and the holder checks it inside every fenced claim, so a slot claimed after the
 /// pause committed cannot run.
 enum JobPauseSQL {
+    /// The pause's columns of `job_schedule`, in the order `pause(_:at:)` reads them.
     static let columns = "paused_at, paused_by, pause_reason, paused_until"
 
     /// The pause in four columns starting at `index` of `row`, or nil when it is not paused.
@@ -12,12 +13,14 @@ enum JobPauseSQL {
                         until: row[index + 3].int.map(Instant.init(milliseconds:)))
     }
 
+    /// See `JobStore.pauses`.
     static func pauses(_ db: any SQLExecutor) throws -> [String: JobPause] {
         let rows = try db.query("SELECT job, \(columns) FROM job_schedule WHERE paused_at IS NOT NULL", [])
         return Dictionary(rows.compactMap { row in pause(row, at: 1).map { (row[0].text ?? "", $0) } },
                           uniquingKeysWith: { first, _ in first })
     }
 
+    /// `job`'s pause as stored (an expired one included), or nil.
     static func current(_ db: any SQLExecutor, job: String) throws -> JobPause? {
         try db.query("SELECT \(columns) FROM job_schedule WHERE job = ?", [.text(job)]).first.flatMap { pause($0, at: 0) }
     }

@@ -62,6 +62,7 @@ public enum RunOutcome: String, Sendable {
 public struct TimeLimitReached: Error, CustomStringConvertible, Sendable {
     /// The limit (`jobs.NAME.timeout`).
     public let limit: Interval
+    /// For the log and the run's error column.
     public var description: String { "the run reached its time limit of \(limit); no batch is started past it" }
 }
 
@@ -124,10 +125,12 @@ public struct JobPause: Equatable, Sendable {
     public var since: Instant
     /// Who paused it: a Unix user from the command line, or the web or API client.
     public var by: String
+    /// Why, in the pauser's words (trimmed; nil when none was given).
     public var reason: String?
     /// When it resumes by itself; nil: until someone resumes it.
     public var until: Instant?
 
+    /// A pause from `since`, by `by`, with an optional reason and end.
     public init(since: Instant, by: String, reason: String? = nil, until: Instant? = nil) {
         (self.since, self.by, self.reason, self.until) = (since, by, reason, until)
     }
@@ -138,7 +141,10 @@ public struct JobPause: Equatable, Sendable {
 
 /// A slot was not claimed because its job is paused: nothing was written.
 public struct JobIsPaused: Error, CustomStringConvertible, Sendable {
+    /// The paused job.
     public let job: String
+    /// Its pause, as the claim found it.
     public let pause: JobPause
+    /// For the log.
     public var description: String { "\(job) is paused (since \(pause.since), by \(pause.by))" }
 }

@@ -11,6 +11,7 @@ final class JobSession {
     /// When the pauses were last read (see `JobRunner.refreshPauses`).
     var pausesRead: Instant?
 
+    /// A session over one thread's stores, not yet holding the lease.
     init(tasks: TaskStore, store: JobStore, lease: LeaseKeeper) {
         (self.tasks, self.store, self.lease) = (tasks, store, lease)
     }

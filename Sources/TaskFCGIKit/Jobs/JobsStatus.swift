@@ -21,8 +21,11 @@ public struct JobStatus: Sendable {
 
 /// The job the thread is running, since when, under which time limit.
 public struct RunningJob: Equatable, Sendable {
+    /// The job's name.
     public var name: String
+    /// When the run started.
     public var since: Instant
+    /// Its time limit (`jobs.NAME.timeout`).
     public var limit: Interval
 
     /// How long past twice its limit the run has gone without returning; nil while it is not stuck.
