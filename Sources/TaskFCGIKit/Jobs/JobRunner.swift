@@ -7,7 +7,10 @@ import Synchronization
 /// `maxWait`: each time round it re-reads the clock (a wall-clock jump cannot stall it) and asks
 /// the store whether another process changed the tasks (then it looks for new work).
 public final class JobRunner: Sendable {
-    let jobs: [ScheduledJob]
+    /// The jobs with their settings; a reload (SIGHUP) may replace them, same jobs in the same order.
+    private let settings: Mutex<[ScheduledJob]>
+    /// The jobs as they are set now.
+    var jobs: [ScheduledJob] { settings.withLock { $0 } }
     let openStores: @Sendable () throws -> (TaskStore, JobStore)
     let log: Log
     let clock: any WallClock
@@ -22,7 +25,7 @@ public final class JobRunner: Sendable {
     public static let defaultHistory = 1000
 
     struct Signals {
-        var replan = false, stopping = false, woken = false, pausesChanged = false
+        var replan = false, stopping = false, woken = false, pausesChanged = false, reloaded = false
         var runNow: Set<String> = []
     }
     let signals = Mutex(Signals())
@@ -37,7 +40,8 @@ public final class JobRunner: Sendable {
                 maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil,
                 history: Int = JobRunner.defaultHistory,
                 openStores: @escaping @Sendable () throws -> (TaskStore, JobStore)) {
-        (self.jobs, self.log, self.clock, self.zone, self.metrics) = (jobs, log, clock, zone, metrics)
+        (self.log, self.clock, self.zone, self.metrics) = (log, clock, zone, metrics)
+        settings = Mutex(jobs)
         self.history = max(history, 1)
         (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
         published = Mutex(JobsStatus(jobs: jobs.map {
@@ -88,6 +92,45 @@ public final class JobRunner: Sendable {
         wakeup.signal()
     }
 
+    /// Takes reloaded settings for the same jobs (schedule, `enabled`, `misfire`, `timeout` and the
+    /// job's own options such as `retain`); the job thread applies them at its next turn, writing a
+    /// changed schedule to `job_schedule` and logging it as at start. Returns the changes, for the
+    /// log; nil (nothing taken) when the jobs are not the same ones in the same order.
+    public func reload(_ newJobs: [ScheduledJob]) -> [String]? {
+        let old = jobs
+        guard newJobs.map(\.job.name) == old.map(\.job.name) else { return nil }
+        var changes: [String] = []
+        for (before, after) in zip(old, newJobs) {
+            let name = before.job.name
+            if before.trigger != after.trigger { changes.append("\(name): \(before.trigger) → \(after.trigger)") }
+            if before.enabled != after.enabled { changes.append("\(name): \(after.enabled ? "enabled" : "disabled")") }
+            if before.misfire != after.misfire { changes.append("\(name): misfire \(before.misfire.rawValue) → \(after.misfire.rawValue)") }
+            if before.timeout != after.timeout { changes.append("\(name): timeout \(before.timeout) → \(after.timeout)") }
+        }
+        settings.withLock { $0 = newJobs }
+        published.withLock { status in
+            for (index, job) in newJobs.enumerated() where index < status.jobs.count {
+                status.jobs[index].schedule = job.trigger.description
+                (status.jobs[index].enabled, status.jobs[index].misfire, status.jobs[index].timeout) = (job.enabled, job.misfire, job.timeout)
+            }
+        }
+        signals.withLock { $0.reloaded = true }
+        wakeup.signal()
+        return changes
+    }
+
+    /// Forgets the plans of jobs whose schedule or `enabled` changed, so they are read and written
+    /// anew under the lease (a changed schedule is written and logged as at start).
+    private func applyReload(from applied: [ScheduledJob], _ plans: inout [JobPlan]) -> [ScheduledJob] {
+        let current = jobs
+        for index in current.indices where index < applied.count {
+            if current[index].trigger != applied[index].trigger || current[index].enabled != applied[index].enabled {
+                plans[index] = JobPlan()
+            }
+        }
+        return current
+    }
+
     /// Asks the thread to finish its current batch and exit; true if it did within `timeout` seconds.
     public func stop(timeout: Double) -> Bool {
         signals.withLock { $0.stopping = true }
@@ -108,13 +151,15 @@ public final class JobRunner: Sendable {
         let session = JobSession(tasks: tasks, store: store, lease: LeaseKeeper(ttl: leaseTTL, now: clock.now()))
         let lease = session.lease
         var plans = jobs.map { _ in JobPlan() }
+        var applied = jobs
         while true {
             plannedWake.store(Int64.max, ordering: .relaxed)
             let pending = signals.withLock { state -> Signals in
-                defer { state.replan = false; state.woken = false; state.runNow = []; state.pausesChanged = false }
+                defer { state.replan = false; state.woken = false; state.runNow = []; state.pausesChanged = false; state.reloaded = false }
                 return state
             }
             if pending.stopping { break }
+            if pending.reloaded { applied = applyReload(from: applied, &plans) }
             let now = clock.now()
             if updateLease(lease, store, now: now) == .acquired {
                 plans = load(session, now: now)

@@ -47,7 +47,8 @@ public enum Options {
                taskfcgi --version | --help
 
         The config file is --config PATH, else $TASKFCGI_CONFIG, else ./taskfcgi.json.
-        Signals: TERM/INT stop gracefully; HUP/USR1 reopen the log file.
+        Signals: TERM/INT stop gracefully; HUP reopens the log file and reloads the job settings and
+        logLevel from the config file; USR1 only reopens the log file.
         """
 
     /// Why the command line was refused (exit code 64, EX_USAGE).

@@ -79,6 +79,7 @@ public enum Worker {
         runner.start()
         server.start()
 
+        var running = config
         while true {
             // Between signals, every few seconds: make sure the log still goes somewhere visible.
             guard let signal = Signals.wait(seconds: 2) else {
@@ -92,6 +93,8 @@ public enum Worker {
             }
             if signal == SIGHUP || signal == SIGUSR1 {
                 log.reopen(reason: Signals.name(signal))
+                // SIGUSR1 only reopens the log (logrotate); SIGHUP also reloads the config.
+                if signal == SIGHUP { running = Reload.apply(running, log: log, runner: runner) }
                 continue
             }
             log.info("main", "\(Signals.name(signal)) received: stopping")
