@@ -3,14 +3,15 @@
 // Input: a zone byte, a start byte, then the expression text (UTF-8, decoded lossily). The zone
 // byte modulo 4 picks the zone as in the "duedate" target (0 UTC, 1 Europe/Berlin,
 // 2 America/New_York, 3 Australia/Lord_Howe); the start byte modulo 8 picks an hour before one of
-// their 2027 transitions (or 1 January 2027, or 1 March 2096 before a leap-day gap of 8 years),
+// their 2027 transitions (or 1 January 2027, or 1 March 2096 before the leap-day gap across 2100),
 // and divided by 8 adds that many times 97 s, so starts fall off whole minutes too.
 // Checked properties:
 // - parsing gives an expression or a `CronError` whose message names a field correctly when it
 //   names one; an expression keeps the trimmed text and parses again to itself;
-// - walking `nextSlot` up to 24 times gives strictly increasing instants on whole minutes, each at
-//   a matching wall-clock minute's first occurrence or where the clocks jump forward, and never
-//   the same wall-clock minute twice.
+// - walking `nextSlot` up to 24 times gives strictly increasing instants on whole minutes; for a
+//   wildcard expression (minute or hour starting with `*`) each at an instant whose wall clock
+//   matches, for a fixed-time one each at a matching wall-clock minute's first occurrence or where
+//   the clocks jump forward, and never the same wall-clock minute twice.
 
 let fuzzCronStarts: [Instant] = [
     (2027, 1, 1, 0, 0), (2027, 3, 28, 0, 0), (2027, 10, 31, 0, 0), (2027, 3, 14, 6, 0),
@@ -50,13 +51,19 @@ func fuzzCheckCronError(_ error: CronError, context: String) {
               "\(context): error \(fuzzEscaped(error.message.utf8))")
 }
 
-/// Up to 24 slots from `start`: increasing, on whole minutes, matching, each wall-clock minute once.
+/// Up to 24 slots from `start`: increasing, on whole minutes, matching (fixed-time: each wall-clock minute once).
 func fuzzWalkCron(_ cron: CronExpression, in zone: Zone, after start: Instant, context: String) {
     var previous = start, minutesSeen = Set<Int64>()
     for _ in 0..<24 {
         guard let slot = cron.nextSlot(after: previous, in: zone) else { return }
         fuzzCheck(slot > previous && slot.milliseconds % 60_000 == 0, "\(context): slot \(slot) after \(previous)")
         let civil = zone.civilTime(at: slot)
+        if cron.runsByWallClock {
+            // By the wall clock: a repeated hour runs twice, a skipped time not at all.
+            fuzzCheck(cron.matches(civil) && civil.second == 0, "\(context): wildcard slot \(slot) does not match")
+            previous = slot
+            continue
+        }
         fuzzCheck(minutesSeen.insert(civil.secondsAsIfUTC / 60).inserted, "\(context): wall-clock minute of \(slot) twice")
         let firstTime: Bool
         switch zone.resolve(civil) {

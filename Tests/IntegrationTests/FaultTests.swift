@@ -468,6 +468,12 @@ extension IntegrationTests {
             ConfigFault(name: "zero duration", shape: .overrides(#"{"jobs": {"leaseTTL": "0s"}}"#), key: "jobs.leaseTTL", phrase: "is not a duration"),
             ConfigFault(name: "unknown time zone", shape: .overrides(#"{"timeZone": "Mars/Olympus_Mons"}"#), key: "timeZone",
                         phrase: "not a known IANA time zone"),
+            ConfigFault(name: "cron that never matches", shape: .overrides(#"{"jobs": {"purgeCompletedTasks": {"cron": "0 0 30 2 *"}}}"#),
+                        key: "jobs.purgeCompletedTasks.cron", phrase: "never matches: February has no day 30"),
+            ConfigFault(name: "timeout below 100ms", shape: .overrides(#"{"jobs": {"completeDueTasks": {"timeout": "50ms"}}}"#),
+                        key: "jobs.completeDueTasks.timeout", phrase: "is too short"),
+            ConfigFault(name: "history below one", shape: .overrides(#"{"jobs": {"history": 0}}"#), key: "jobs.history",
+                        phrase: "out of range"),
             ConfigFault(name: "bad logLevel", shape: .overrides(#"{"logLevel": "verbose"}"#), key: "logLevel", phrase: "is not one of debug"),
             // Under a regular file: fails with ENOTDIR even for root.
             ConfigFault(name: "unwritable log path", shape: .overrides(#"{"logPath": "/etc/hostname/taskfcgi.log"}"#), key: "logPath",

@@ -69,6 +69,10 @@ struct PermissionRow: CustomStringConvertible {
         PermissionRow(method: "GET", path: "/api/audit", remote: false, expected: 200),
         PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/run", remote: false, expected: 303),
         PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/run", remote: false, expected: 202),
+        PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/pause", remote: false, expected: 303),
+        PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/resume", remote: false, expected: 303),
+        PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/pause", remote: false, expected: 200),
+        PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/resume", remote: false, expected: 200),
         PermissionRow(method: "GET", path: "/status", remote: true, expected: 403),
         PermissionRow(method: "GET", path: "/metrics", remote: true, expected: 403),
         PermissionRow(method: "GET", path: "/jobs", remote: true, expected: 403),
@@ -76,6 +80,10 @@ struct PermissionRow: CustomStringConvertible {
         PermissionRow(method: "GET", path: "/api/audit", remote: true, expected: 403),
         PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/run", remote: true, expected: 403),
         PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/run", remote: true, expected: 403),
+        PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/pause", remote: true, expected: 403),
+        PermissionRow(method: "POST", path: "/jobs/purgeCompletedTasks/resume", remote: true, expected: 403),
+        PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/pause", remote: true, expected: 403),
+        PermissionRow(method: "POST", path: "/api/jobs/purgeCompletedTasks/resume", remote: true, expected: 403),
     ]
 }
 

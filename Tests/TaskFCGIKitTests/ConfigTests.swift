@@ -200,10 +200,30 @@ private func config(_ extra: String = "") -> String {
         #expect("\(error)".hasSuffix("jobs.purgeCompletedTasks.cron: field 2 (hour): 25 is out of range 0–23"))
     }
 
+    @Test(arguments: [("0 0 30 2 *", "February has no day 30"), ("0 0 31 4 *", "April has no day 31"),
+                      ("0 0 30,31 2 *", "February has no day 30 or 31")])
+    func neverMatchingCronIsRefusedWithTheKeyAndWhy(_ text: String, _ why: String) throws {
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "cron": "# + "\"\(text)\"" + " } }"))
+        #expect(error.key == "jobs.completeDueTasks.cron")
+        #expect(error.problem == "never matches: " + why)
+    }
+
     @Test func unknownMisfirePolicyIsRefused() throws {
         let error = try configError(config(#""jobs": { "completeDueTasks": { "misfire": "twice" } }"#))
         #expect(error.key == "jobs.completeDueTasks.misfire")
         #expect(error.problem.contains("once, skip"))
+    }
+
+    @Test(arguments: ["0", "-5", "\"1000\"", "1.5"])
+    func historyMustBeAWholeNumberFromOne(_ value: String) throws {
+        let error = try configError(config(#""jobs": { "history": "# + value + " }"))
+        #expect(error.key == "jobs.history")
+    }
+
+    @Test func timeoutBelow100msIsRefused() throws {
+        let error = try configError(config(#""jobs": { "completeDueTasks": { "timeout": "99ms" } }"#))
+        #expect(error.key == "jobs.completeDueTasks.timeout")
+        #expect(error.problem == "99ms is too short; a run's time limit is at least 100ms")
     }
 
     @Test func exitCodeIsEXConfig() {
@@ -221,6 +241,7 @@ private func config(_ extra: String = "") -> String {
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.minutes(5))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
         #expect(config.purgeRetain == .days(30))
+        #expect(config.jobHistory == 1000)
         #expect(config.listen == .inherited)
     }
 
@@ -247,6 +268,20 @@ private func config(_ extra: String = "") -> String {
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.seconds(30))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
         #expect(config.purgeRetain == .days(7))
+    }
+
+    @Test func timeoutsAreReadWithDocumentedDefaults() throws {
+        let short = try load(config(#""jobs": { "purgeCompletedTasks": { "timeout": "100ms" } }"#))
+        let jobs = Dictionary(uniqueKeysWithValues: JobRegistry.jobs(for: short).map { ($0.job.name, $0.timeout) })
+        #expect(jobs == ["completeDueTasks": Interval.minutes(1), "purgeCompletedTasks": Interval.milliseconds(100)])
+        let plain = try load(config())
+        let defaults = Dictionary(uniqueKeysWithValues: JobRegistry.jobs(for: plain).map { ($0.job.name, $0.timeout) })
+        #expect(defaults == ["completeDueTasks": Interval.minutes(1), "purgeCompletedTasks": Interval.minutes(10)])
+    }
+
+    @Test func historyIsRead() throws {
+        #expect(try load(config(#""jobs": { "history": 1 }"#)).jobHistory == 1)
+        #expect(try load(config(#""jobs": { "history": 25000 }"#)).jobHistory == 25000)
     }
 
     @Test func cronScheduleIsRead() throws {

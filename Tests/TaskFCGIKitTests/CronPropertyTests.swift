@@ -10,8 +10,9 @@ extension CronTests {
     ]
     static let propertyZones = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
 
-    // Walking a year: instants strictly increase, each is its matching civil minute's first instant
-    // or the end of a gap holding a matching minute, and no two share a wall-clock minute.
+    // Walking a year: instants strictly increase. A fixed-time expression's slot is its matching civil
+    // minute's first instant or the end of a gap holding a matching minute, and no two share a
+    // wall-clock minute; a wildcard expression's slot is an instant whose wall clock matches.
     @Test(arguments: propertyExpressions)
     func walkingAYear(_ text: String) throws {
         let cron = try CronExpression(parsing: text)
@@ -21,9 +22,14 @@ extension CronTests {
             while let slot = cron.nextSlot(after: previous, in: zone), slot < utc(2028, 1, 1) {
                 let civil = zone.civilTime(at: slot)
                 if slot <= previous { problems.append("\(slot) not after \(previous)") }
-                if !seen.insert(civil.secondsAsIfUTC / 60).inserted { problems.append("\(slot): minute seen before") }
-                let exact = cron.matches(civil) && civil.second == 0 && Self.firstInstant(of: civil, in: zone) == slot
-                if !exact && !Self.isGapEnd(slot, holdingAMatchOf: cron, in: zone) { problems.append("\(slot) does not match") }
+                if cron.runsByWallClock {
+                    if !(cron.matches(civil) && civil.second == 0) { problems.append("\(slot) does not match") }
+                } else {
+                    if !seen.insert(civil.secondsAsIfUTC / 60).inserted { problems.append("\(slot): minute seen before") }
+                    let exact = cron.matches(civil) && civil.second == 0 && Self.firstInstant(of: civil, in: zone) == slot
+                    if !exact && !Self.isGapEnd(slot, holdingAMatchOf: cron, in: zone) { problems.append("\(slot) does not match") }
+                }
+                seen.insert(civil.secondsAsIfUTC / 60)
                 previous = slot
             }
             #expect(problems.isEmpty, "\(text) in \(identifier): \(problems.prefix(5))")
@@ -57,7 +63,7 @@ extension CronTests {
         let zone = Self.berlin
         var calls = 0
         let started = monotonicMicroseconds()
-        for text in ["* * * * *", "0 0 29 2 *", "0 0 30 2 *", "45 1 1,15 * sun", "*/15 2 * * *", "0 9 * * mon-fri"] {
+        for text in ["* * * * *", "0 0 29 2 *", "0 0 29 2 */7", "45 1 1,15 * sun", "*/15 2 * * *", "0 9 * * mon-fri"] {
             let cron = try CronExpression(parsing: text)
             var from = utc(2027, 1, 1)
             for _ in 0..<100 {
@@ -87,11 +93,17 @@ extension CronTests {
         return stride(from: before + 1, to: after, by: 1).contains { $0 % 60 == 0 && cron.matches(CivilTime(secondsAsIfUTC: $0)) }
     }
 
-    /// Slots found minute by minute from offsets alone: an instant on a whole minute is a slot when a
-    /// matching civil minute lies after every wall-clock time shown before it, up to its own.
+    /// Slots found minute by minute from offsets alone. A wildcard expression's: every whole UTC minute
+    /// whose wall clock matches. A fixed-time one's: an instant on a whole minute when a matching civil
+    /// minute lies after every wall-clock time shown before it, up to its own.
     /// (Every offset in these zones is a whole number of minutes, so slots fall on whole UTC minutes.)
     static func bruteForceSlots(_ cron: CronExpression, in zone: Zone, after start: Instant, through end: Instant) -> [Instant] {
         func wallClock(_ instant: Instant) -> Int64 { instant.milliseconds / 1000 + Int64(zone.offset(at: instant)) }
+        if cron.runsByWallClock {
+            return stride(from: start.milliseconds / 60_000 + 1, through: end.milliseconds / 60_000, by: 1)
+                .map { Instant(milliseconds: $0 * 60_000) }
+                .filter { cron.matches(CivilTime(secondsAsIfUTC: wallClock($0))) }
+        }
         var latestShown = wallClock(start), slots: [Instant] = []
         var instant = start
         while instant < end {

@@ -164,10 +164,26 @@ import Testing
         #expect(try slots("0 0 29 2 *", after: utc(2096, 3, 1), count: 1) == ["2104-02-29 00:00 UTC"])
     }
 
-    @Test func neverMatchingIsNil() throws {
-        for text in ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 31 feb *"] {
-            #expect(try CronExpression(parsing: text).nextSlot(after: Self.monday, in: Self.utcZone) == nil, "\(text)")
+    @Test func neverMatchingIsRefusedWithTheReason() throws {
+        let cases = [
+            ("0 0 30 2 *", "never matches: February has no day 30"),
+            ("0 0 31 4 *", "never matches: April has no day 31"),
+            ("0 0 30,31 2 *", "never matches: February has no day 30 or 31"),
+            ("0 0 31 4,6,9,11 *", "never matches: April, June, September and November have no day 31"),
+            ("*/5 * 31 feb *", "never matches: February has no day 31"),
+        ]
+        for (text, message) in cases {
+            #expect(throws: CronError(message), "\(text)") { try CronExpression(parsing: text) }
         }
+        // Either day field suffices when both are restricted, so a weekday rescues day 30 of February.
+        #expect(try CronExpression(parsing: "0 0 30 2 mon").nextSlot(after: Self.monday, in: Self.utcZone) != nil)
+    }
+
+    @Test func leapDayOnAWeekdayIsFoundDecadesAhead() throws {
+        // 29 February on a Sunday (day of week `*/7` is 0 and 7): the eight-year search missed it.
+        #expect(try slots("0 0 29 2 */7", after: utc(2026, 12, 7), count: 2) == ["2032-02-29 00:00 UTC", "2060-02-29 00:00 UTC"])
+        // Across 2100, which is no leap year: 2088, then 2128 (40 years).
+        #expect(try slots("0 0 29 2 */7", after: utc(2088, 3, 1), count: 1) == ["2128-02-29 00:00 UTC"])
     }
 
     @Test func strictlyAfter() throws {

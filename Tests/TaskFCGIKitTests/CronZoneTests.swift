@@ -1,8 +1,9 @@
 import Testing
 @testable import TaskFCGIKit
 
-// Cron slots in zones with daylight saving time: a skipped time runs once at the end of the gap,
-// a repeated time once at its first occurrence.
+// Cron slots in zones with daylight saving time. Fixed-time expressions: a skipped time runs once
+// at the end of the gap, a repeated time once at its first occurrence. Wildcard expressions (minute
+// or hour starting with `*`): by the wall clock, through the repeated hour, nothing for skipped times.
 extension CronTests {
     /// The zones with transitions in 2027 that the cases below name.
     static let berlin = Zone(identifier: "Europe/Berlin")!
@@ -16,8 +17,9 @@ extension CronTests {
         #expect(try slots("30 2 * * *", after: before, in: Self.berlin, count: 2)
             == ["2027-03-28 03:00 CEST", "2027-03-29 02:30 CEST"])
         #expect(try CronExpression(parsing: "30 2 * * *").nextSlot(after: before, in: Self.berlin) == utc(2027, 3, 28, 1))
+        // A wildcard minute: the skipped 02:xx times do not happen that day, as in Vixie cron.
         #expect(try slots("*/15 2 * * *", after: before, in: Self.berlin, count: 3)
-            == ["2027-03-28 03:00 CEST", "2027-03-29 02:00 CEST", "2027-03-29 02:15 CEST"])
+            == ["2027-03-29 02:00 CEST", "2027-03-29 02:15 CEST", "2027-03-29 02:30 CEST"])
         // 03:00 matches itself as well: still one slot.
         #expect(try slots("*/15 2,3 * * *", after: before, in: Self.berlin, count: 3)
             == ["2027-03-28 03:00 CEST", "2027-03-28 03:15 CEST", "2027-03-28 03:30 CEST"])
@@ -25,14 +27,14 @@ extension CronTests {
             == ["2027-03-28 01:00 CET", "2027-03-28 01:30 CET", "2027-03-28 03:00 CEST", "2027-03-28 03:30 CEST"])
     }
 
-    @Test func berlinRepeatedTimeRunsOnceAtItsFirstOccurrence() throws {
-        // 2027-10-31 01:45 CEST is 23:45 UTC the day before.
+    @Test func berlinRepeatedTimeRunsOnceAtItsFirstOccurrenceUnlessWildcard() throws {
+        // 2027-10-31 01:45 CEST is 23:45 UTC the day before. A wildcard job runs through both passes.
         #expect(try slots("*/30 * * * *", after: utc(2027, 10, 30, 23, 45), in: Self.berlin)
-            == ["2027-10-31 02:00 CEST", "2027-10-31 02:30 CEST", "2027-10-31 03:00 CET", "2027-10-31 03:30 CET"])
+            == ["2027-10-31 02:00 CEST", "2027-10-31 02:30 CEST", "2027-10-31 02:00 CET", "2027-10-31 02:30 CET"])
         #expect(try slots("30 2 * * *", after: utc(2027, 10, 30, 12), in: Self.berlin, count: 2)
             == ["2027-10-31 02:30 CEST", "2027-11-01 02:30 CET"])
-        // From inside the second pass (02:10 CET), its times are already past.
-        #expect(try slots("*/30 * * * *", after: utc(2027, 10, 31, 1, 10), in: Self.berlin, count: 1) == ["2027-10-31 03:00 CET"])
+        // From inside the second pass (02:10 CET): the wall clock goes on; a fixed time already ran.
+        #expect(try slots("*/30 * * * *", after: utc(2027, 10, 31, 1, 10), in: Self.berlin, count: 1) == ["2027-10-31 02:30 CET"])
         #expect(try slots("30 2 * * *", after: utc(2027, 10, 31, 1, 10), in: Self.berlin, count: 1) == ["2027-11-01 02:30 CET"])
     }
 
@@ -57,8 +59,9 @@ extension CronTests {
             == utc(2027, 3, 14, 7))
         #expect(try slots("30 1 * * *", after: utc(2027, 11, 6, 12), in: Self.newYork, count: 2)
             == ["2027-11-07 01:30 EDT", "2027-11-08 01:30 EST"])
-        #expect(try slots("*/20 1 * * *", after: utc(2027, 11, 7, 4, 50), in: Self.newYork)
-            == ["2027-11-07 01:00 EDT", "2027-11-07 01:20 EDT", "2027-11-07 01:40 EDT", "2027-11-08 01:00 EST"])
+        #expect(try slots("*/20 1 * * *", after: utc(2027, 11, 7, 4, 50), in: Self.newYork, count: 7)
+            == ["2027-11-07 01:00 EDT", "2027-11-07 01:20 EDT", "2027-11-07 01:40 EDT",
+                "2027-11-07 01:00 EST", "2027-11-07 01:20 EST", "2027-11-07 01:40 EST", "2027-11-08 01:00 EST"])
     }
 
     // MARK: Australia/Lord_Howe: 30-minute shifts, found by scanning the zone rather than assumed.
@@ -98,8 +101,9 @@ extension CronTests {
             found.append(next)
             from = next
         }
-        // The repeated half hour runs once, on its first pass; the second pass adds nothing.
-        #expect(found == [X.adding(.minutes(-45)), X.adding(.minutes(-30)), X.adding(.minutes(-15)), X.adding(.minutes(30))])
+        // A wildcard job runs by the wall clock: the repeated half hour again from X, its second pass.
+        #expect(found == [X.adding(.minutes(-45)), X.adding(.minutes(-30)), X.adding(.minutes(-15)), X])
+        #expect(every15.nextSlot(after: X, in: Self.lordHowe) == X.adding(.minutes(15)))
         let lastRepeated = try CronExpression(parsing: "\(repeated.minute + 15) \(hour) * * *")
         let first = lastRepeated.nextSlot(after: X.adding(.hours(-20)), in: Self.lordHowe)
         #expect(first == X.adding(.minutes(-15)))

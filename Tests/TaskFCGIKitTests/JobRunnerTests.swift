@@ -4,7 +4,7 @@ import Testing
 @testable import TaskFCGIKit
 
 /// Counts a job's runs across threads.
-private final class RunCounter: Sendable {
+final class RunCounter: Sendable {
     private let count = Atomic<Int>(0)
     /// Adds one run; returns the new total.
     func increment() -> Int { count.add(1, ordering: .sequentiallyConsistent).newValue }
@@ -24,7 +24,7 @@ private struct FlakyJob: Job {
 }
 
 /// Succeeds every time, counting its runs.
-private struct CountingJob: Job {
+struct CountingJob: Job {
     let runs: RunCounter
     var name: String { "counting" }
     var verb: String { "counted" }
@@ -80,7 +80,7 @@ private struct RobbedJob: Job {
 }
 
 /// A migrated database file, a log file and a runner over them, in a fresh folder.
-private final class RunnerFixture {
+final class RunnerFixture {
     let folder: String
     let databasePath: String
     let logPath: String
@@ -90,24 +90,28 @@ private final class RunnerFixture {
 
     private let jobs: [ScheduledJob]
     private let leaseTTL: Interval
+    private let metrics: JobMetrics?
 
-    convenience init(jobs: [ScheduledJob], leaseTTL: Interval = .seconds(15), label: String = #function) throws {
-        try self.init(leaseTTL: leaseTTL, label: label) { _ in jobs }
+    convenience init(jobs: [ScheduledJob], leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil,
+                     label: String = #function) throws {
+        try self.init(leaseTTL: leaseTTL, metrics: metrics, label: label) { _ in jobs }
     }
 
     /// For jobs that need the database's path.
-    init(leaseTTL: Interval = .seconds(15), label: String = #function, jobs makeJobs: (String) -> [ScheduledJob]) throws {
+    init(leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil, label: String = #function,
+         jobs makeJobs: (String) -> [ScheduledJob]) throws {
         folder = try makeTempFolder(label)
         databasePath = folder + "/tasks.db"
         logPath = folder + "/taskfcgi.log"
         _ = try openStore(databasePath)
         log = try Log(path: logPath, level: .debug)
-        (self.jobs, self.leaseTTL) = (makeJobs(databasePath), leaseTTL)
-        runner = Self.runner(jobs, log, databasePath, leaseTTL)
+        (self.jobs, self.leaseTTL, self.metrics) = (makeJobs(databasePath), leaseTTL, metrics)
+        runner = Self.runner(jobs, log, databasePath, leaseTTL, metrics)
     }
 
-    private static func runner(_ jobs: [ScheduledJob], _ log: Log, _ path: String, _ ttl: Interval) -> JobRunner {
-        JobRunner(jobs: jobs, log: log, zone: Zone(identifier: "UTC")!, leaseTTL: ttl) {
+    private static func runner(_ jobs: [ScheduledJob], _ log: Log, _ path: String, _ ttl: Interval,
+                               _ metrics: JobMetrics? = nil) -> JobRunner {
+        JobRunner(jobs: jobs, log: log, zone: Zone(identifier: "UTC")!, leaseTTL: ttl, metrics: metrics) {
             let db = try Connection(location: path)
             return (SQLiteTaskStore(db), SQLiteJobStore(db))
         }
@@ -121,6 +125,9 @@ private final class RunnerFixture {
         runner.start()
         return stoppedInTime && poll(deadline: 3) { self.runner.status.holdsLease }
     }
+
+    /// Another worker's job thread on the same database (not started; the caller stops it).
+    func secondRunner(jobs: [ScheduledJob]) -> JobRunner { Self.runner(jobs, log, databasePath, leaseTTL) }
 
     /// The job store, on a connection of its own.
     func jobStore() throws -> SQLiteJobStore { SQLiteJobStore(try Connection(location: databasePath)) }
@@ -283,7 +290,7 @@ private final class RunnerFixture {
                                         leaseTTL: .milliseconds(600))
         let before = SystemClock().now()
         fixture.runner.start()
-        #expect(poll(deadline: 3) { fixture.runner.status.running == "slow" })
+        #expect(poll(deadline: 3) { fixture.runner.status.running?.name == "slow" })
         var beats: Set<Int64> = []
         _ = poll(deadline: 5) {
             beats.insert(fixture.runner.status.heartbeat.milliseconds)

@@ -184,16 +184,55 @@ import Testing
         #expect(try db.b.recentRuns(job: "nothing", limit: 10).isEmpty)
     }
 
-    @Test(arguments: Backend.all) func historyStaysBoundedPerJob(_ backend: Backend) throws {
+    @Test(arguments: Backend.all) func historyKeepsEachJobsNewestRunsAfterEveryRun(_ backend: Backend) throws {
         let db = try TwoWorkers(backend)
         let fence = try takeTestLease(db.a, now: now)
-        // Every 100th insert prunes that job down to its newest `keep`, so at most keep + 99 remain.
-        for index in 1...250 { try db.a.finish(run("completeDueTasks", index, at: now), fence: fence, now: now, keep: 100) }
-        let count = try #require(try db.temp.int("SELECT count(*) FROM job_runs"))
-        #expect((100...200).contains(count))
-        let newest = try db.a.recentRuns(job: "completeDueTasks", limit: 100)
-        #expect(newest.first?.affected == 250)
-        #expect(newest.last?.affected == 151)
+        func count(_ job: String) throws -> Int64 {
+            try #require(try db.temp.int("SELECT count(*) FROM job_runs WHERE job = ?", .text(job)))
+        }
+        // Wake-ups and manual runs: a new row each.
+        for index in 1...130 {
+            try db.a.finish(run("completeDueTasks", index, at: now), fence: fence, now: now, keep: 50)
+            #expect(try count("completeDueTasks") == Int64(min(index, 50)))
+        }
+        // Slot runs only, like purgeCompletedTasks: claimed, then finished. Before issue 19 these
+        // were never pruned at all.
+        let base = Instant(milliseconds: 1_800_000_000_000)
+        for index in 1...130 {
+            let slot = base.adding(.hours(Int64(index)))
+            let state = ScheduleState(job: "hourly", schedule: "cron 0 * * * *", nextRun: slot.adding(.hours(1)))
+            #expect(try db.a.claim(slot: slot, state, fence: fence, now: now) == 1)
+            var slotRun = run("hourly", index, at: now)
+            (slotRun.slot, slotRun.kind) = (slot, .schedule)
+            try db.a.finish(slotRun, fence: fence, now: now, keep: 50)
+            #expect(try count("hourly") == Int64(min(index, 50)))
+        }
+        // Each job keeps its own newest: one job's runs never push out another's.
+        #expect(try db.a.recentRuns(job: "completeDueTasks", limit: 100).map(\.affected) == Array((81...130).reversed()))
+        #expect(try db.a.recentRuns(job: "hourly", limit: 100).map(\.affected) == Array((81...130).reversed()))
+    }
+
+    @Test(arguments: Backend.all) func historyNeverDropsASlotStillRunning(_ backend: Backend) throws {
+        let db = try TwoWorkers(backend)
+        let fence = try takeTestLease(db.a, now: now)
+        let slot = Instant(milliseconds: 1_800_000_000_000)
+        let state = ScheduleState(job: "hourly", schedule: "cron 0 * * * *", nextRun: slot.adding(.hours(1)))
+        #expect(try db.a.claim(slot: slot, state, fence: fence, now: now) == 1)
+        for index in 1...5 { try db.a.finish(run("hourly", index, at: now), fence: fence, now: now, keep: 1) }
+        // The interrupted slot stays for the next holder to resume, beside the newest finished run.
+        let runs = try db.a.recentRuns(job: "hourly", limit: 10)
+        #expect(runs.map(\.outcome) == [.ok, .running])
+        #expect(runs.last?.slot == slot)
+    }
+
+    @Test func historyPruneWalksTheJobIndex() throws {
+        let temp = try TempStore(.sqlite)
+        let plan = try (temp.sql as! Connection).rows(
+            "EXPLAIN QUERY PLAN " + JobRecordsSQL.pruneSQL, .text("completeDueTasks"), .int(1000)) { $0.text(3) }
+            .joined(separator: "\n")
+        #expect(plan.contains("job_runs_by_job"), "\(plan)")
+        #expect(!plan.contains("SCAN job_runs"), "\(plan)")
+        #expect(!plan.contains("TEMP B-TREE"), "\(plan)")
     }
 
     @Test(arguments: Backend.all) func changedElsewhereSeesOtherWorkersWrites(_ backend: Backend) throws {

@@ -14,7 +14,9 @@ import Testing
         ("/tasks/12/other", .unknown, nil), ("/tasks/12/edit/x", .unknown, nil), ("/tasks/é", .task, "é"),
         ("/api", .apiUnknown, nil), ("/api/", .apiUnknown, nil), ("/api/tasks", .apiTasks, nil),
         ("/api/tasks/7", .apiTask, "7"), ("/api/tasks/7/x", .apiUnknown, nil), ("/api/jobs", .apiJobs, nil),
-        ("/api/jobs/purge/run", .apiJobRun, "purge"), ("/api/jobs/purge", .apiUnknown, nil),
+        ("/api/jobs/purge/run", .apiJobRun, "purge"), ("/api/jobs/purge/pause", .apiJobPause, "purge"),
+        ("/api/jobs/purge/resume", .apiJobResume, "purge"), ("/jobs/purge/pause", .jobPause, "purge"),
+        ("/jobs/purge/resume", .jobResume, "purge"), ("/jobs/purge/stop", .unknown, nil), ("/api/jobs/purge", .apiUnknown, nil),
         ("/api/openapi.json", .apiOpenAPI, nil), ("/api/openapi.json/x", .apiUnknown, nil), ("/api/other", .apiUnknown, nil),
         ("/Tasks", .unknown, nil), ("/tasksx", .unknown, nil), ("/healthzz", .unknown, nil), ("/a/b/c/d/e/f/g", .unknown, nil),
     ] as [(String, Route, String?)])

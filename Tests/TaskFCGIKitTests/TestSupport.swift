@@ -70,7 +70,7 @@ func runJob(_ job: any Job, _ db: Connection, now: Instant) throws -> Int {
 func runJob(_ job: any Job, tasks: TaskStore, jobs: JobStore, now: Instant) throws -> Int {
     let fence = try takeTestLease(jobs, now: now)
     let context = JobContext(job: job.name, slot: nil, kind: .manual, fence: fence, startedAt: now,
-                             deadline: now.adding(fence.ttl), tasks: tasks, store: jobs,
+                             leaseValidUntil: now.adding(fence.ttl), tasks: tasks, store: jobs,
                              clock: TestClock(now), stopping: { false }, renewed: { _ in })
     return try job.run(context)
 }

@@ -7,7 +7,7 @@ enum APIJobs {
         let status = app.jobs?.status
         let schedules = try app.jobStore.schedules()
         var body: [String: Any] = ["holdsLease": status?.holdsLease ?? false,
-                                   "jobs": (status?.jobs ?? []).map { OpsHandlers.jobEntry($0, schedules[$0.name]) }]
+                                   "jobs": (status?.jobs ?? []).map { OpsHandlers.jobEntry($0, schedules[$0.name], app) }]
         if let lease = try app.jobStore.currentLease() {
             body["lease"] = ["holder": lease.holder, "host": lease.host, "generation": lease.generation,
                              "acquiredAt": lease.acquiredAt.description, "expiresAt": lease.expiresAt.description]
@@ -19,10 +19,12 @@ enum APIJobs {
     /// Like the dashboard's "Run now", guarded and audited the same way.
     static func run(_ request: Request, _ app: AppContext, name: String, by who: Operator?) throws -> Response {
         if !request.body.isEmpty { _ = try JSONInput.object(from: request) }
-        try OpsHandlers.startRun(app, name: name, by: who, standingBy: "")
+        let paused = try OpsHandlers.startRun(app, name: name, by: who, standingBy: "")
         var json = JSONText()
         json.field("job", name)
         json.field("status", "queued")
+        // Said, not refused: a paused job runs once by hand and stays paused.
+        json.field("paused", paused)
         return APIResponse.json(202, json.object)
     }
 }

@@ -4,7 +4,7 @@ enum APIRouter {
     /// The API's response for an `/api/` route; nil for every other route.
     static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?, operator who: Operator?) -> Response? {
         switch route {
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .apiAudit: break
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit: break
         default: return nil
         }
         do {
@@ -41,6 +41,12 @@ enum APIRouter {
         case .apiAudit:
             try Router.allow(method, ["GET", "HEAD"])
             return try APIJobs.audit(request, app)
+        case .apiJobPause:
+            try Router.allow(method, ["POST"])
+            return try APIJobPause.pause(request, app, name: parameter ?? "", by: who)
+        case .apiJobResume:
+            try Router.allow(method, ["POST"])
+            return try APIJobPause.resume(request, app, name: parameter ?? "", by: who)
         case .apiOpenAPI:
             try Router.allow(method, ["GET", "HEAD"])
             return Response(status: 200, headers: [("Content-Type", "application/json")] + APIResponse.headers,

@@ -208,6 +208,50 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/jobs/{name}/pause": {
+      "post": {
+        "operationId": "pauseJob",
+        "summary": "Pause a job: no slot and no wake-up runs until it is resumed or the until-time passes; slots passing meanwhile are recorded as skipped",
+        "parameters": [{"$ref": "#/components/parameters/JobName"}],
+        "requestBody": {
+          "required": false,
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PauseRequest"}}}
+        },
+        "responses": {
+          "200": {
+            "description": "Paused (pausing a paused job keeps its since and takes the new reason and until).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobPauseState"}}}
+          },
+          "400": {"$ref": "#/components/responses/400"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "413": {"$ref": "#/components/responses/413"},
+          "415": {"$ref": "#/components/responses/415"},
+          "422": {"$ref": "#/components/responses/422"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/jobs/{name}/resume": {
+      "post": {
+        "operationId": "resumeJob",
+        "summary": "Resume a paused job: it continues with its next slot (nothing happens when it is not paused)",
+        "parameters": [{"$ref": "#/components/parameters/JobName"}],
+        "responses": {
+          "200": {
+            "description": "Not paused (any more).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobPauseState"}}}
+          },
+          "400": {"$ref": "#/components/responses/400"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "413": {"$ref": "#/components/responses/413"},
+          "415": {"$ref": "#/components/responses/415"},
+          "422": {"$ref": "#/components/responses/422"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
     "/api/openapi.json": {
       "get": {
         "operationId": "openAPI",
@@ -222,6 +266,15 @@ enum OpenAPIDocument {
     }
   },
   "components": {
+    "parameters": {
+      "JobName": {
+        "name": "name",
+        "in": "path",
+        "required": true,
+        "description": "The job's name.",
+        "schema": {"type": "string", "enum": ["completeDueTasks", "purgeCompletedTasks"]}
+      }
+    },
     "responses": {
       "400": {
         "description": "Malformed JSON, query or header (problem details).",
@@ -404,6 +457,19 @@ enum OpenAPIDocument {
           "lastSlotOutcome": {"type": "string"},
           "lastSlotGeneration": {"type": "integer"},
           "lastSlotHolder": {"type": "string"},
+          "skippedWhilePaused": {"type": "integer", "description": "Slots that passed while the job was paused."},
+          "timeout": {"type": "string", "description": "The run's time limit (jobs.NAME.timeout), e.g. 1m."},
+          "timeouts": {"type": "integer", "description": "Runs in this worker that reached their time limit."},
+          "paused": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pause"}]},
+          "nextSlots": {
+            "type": "array",
+            "description": "The next slots (at most 5): in the configured zone with its offset, and in UTC.",
+            "items": {
+              "type": "object",
+              "required": ["at", "utc"],
+              "properties": {"at": {"type": "string", "format": "date-time"}, "utc": {"type": "string", "format": "date-time"}}
+            }
+          },
           "lastRun": {
             "type": "object",
             "required": ["startedAt", "durationMs", "affected", "kind", "outcome", "generation"],
@@ -445,8 +511,40 @@ enum OpenAPIDocument {
       "JobQueued": {
         "type": "object",
         "additionalProperties": false,
-        "required": ["job", "status"],
-        "properties": {"job": {"type": "string"}, "status": {"type": "string", "enum": ["queued"]}}
+        "required": ["job", "status", "paused"],
+        "properties": {
+          "job": {"type": "string"},
+          "status": {"type": "string", "enum": ["queued"]},
+          "paused": {"type": "boolean", "description": "The job is paused: this runs it once, and it stays paused."}
+        }
+      },
+      "Pause": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["since", "by", "reason", "until"],
+        "properties": {
+          "since": {"type": "string", "format": "date-time"},
+          "by": {"type": "string"},
+          "reason": {"type": ["string", "null"]},
+          "until": {"type": ["string", "null"], "format": "date-time"}
+        }
+      },
+      "PauseRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "reason": {"type": ["string", "null"], "maxLength": 500},
+          "until": {"type": ["string", "null"], "format": "date-time", "description": "When the pause ends by itself; must be in the future (else 422)."}
+        }
+      },
+      "JobPauseState": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["job", "paused"],
+        "properties": {
+          "job": {"type": "string"},
+          "paused": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Pause"}]}
+        }
       }
     }
   }

@@ -25,6 +25,8 @@ public struct JobSettings: Equatable, Sendable {
     public var trigger: JobTrigger
     /// What happens to slots that passed while no worker held the lease.
     public var misfire: MisfirePolicy = .once
+    /// `timeout`: its run's time limit; nil: the job's default.
+    public var timeout: Interval? = nil
 }
 
 /// The whole configuration: one file read by both halves of the worker.
@@ -61,6 +63,8 @@ public struct Config: Sendable {
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
     /// holder dies.
     public var leaseTTL: Interval
+    /// How many runs each job's history keeps (`jobs.history`), trimmed after each of its runs.
+    public var jobHistory = JobRunner.defaultHistory
     /// The whole stop, from SIGTERM to exit: drain, requests in flight, the job thread, checkpoint.
     public var stopTimeout: Interval
     /// Addresses or CIDR ranges (IPv4 or IPv6) allowed to connect to a TCP `listen` (nginx hosts);
@@ -127,7 +131,7 @@ extension Config {
             return format
         } ?? .text
 
-        let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL"])
+        let jobs = try root.object("jobs", allowed: JobRegistry.known.map(\.name) + ["leaseTTL", "history"])
         var settings: [String: JobSettings] = [:]
         for job in JobRegistry.known {
             settings[job.name] = try jobSettings(jobs, job.name, default: job.defaultTrigger, extra: job.extraKeys)
@@ -154,6 +158,7 @@ extension Config {
             jobs: settings,
             purgeRetain: retain,
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
+            jobHistory: try jobs?.integer("history", in: 1...Int(Int32.max)) ?? JobRunner.defaultHistory,
             stopTimeout: try stopTimeout(root),
             trustedProxies: trusted,
             operators: try operatorFile("operators", root: root, folder: folder),
@@ -162,7 +167,7 @@ extension Config {
         return config
     }
 
-    static let jobKeys = ["interval", "cron", "misfire", "enabled"]
+    static let jobKeys = ["interval", "cron", "misfire", "enabled", "timeout"]
 
     private static func jobSettings(_ jobs: ConfigReader?, _ name: String, default trigger: JobTrigger,
                                     extra: [String] = []) throws -> JobSettings {
@@ -182,8 +187,13 @@ extension Config {
             }
             return policy
         } ?? .once
+        let timeout = try job.interval("timeout")
+        if let timeout, timeout < ScheduledJob.minimumTimeout {
+            throw job.error("timeout", "\(timeout) is too short; a run's time limit is at least \(ScheduledJob.minimumTimeout)")
+        }
         return JobSettings(enabled: try job.bool("enabled") ?? true,
-                           trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire)
+                           trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire,
+                           timeout: timeout)
     }
 
     private static func listenAddress(_ text: String, folder: String, root: ConfigReader) throws -> ListenAddress {

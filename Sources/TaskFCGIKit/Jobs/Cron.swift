@@ -28,6 +28,8 @@ public struct CronExpression: Equatable, Sendable, CustomStringConvertible {
         daysOfMonth = try CronField(parsing: fields[2], as: .dayOfMonth)
         months = try CronField(parsing: fields[3], as: .month)
         daysOfWeek = try CronField(parsing: fields[4], as: .dayOfWeek)
+        // A job on 30 February would silently never run: refuse it like a field out of range.
+        if let reason = neverMatchesReason() { throw CronError(reason) }
     }
 
     /// The expression as written.

@@ -1,32 +1,79 @@
 /// When a cron expression runs: its slots as instants in a time zone.
+///
+/// Around daylight saving changes it does what Vixie cron (and cronie, Debian's cron) do, deciding
+/// by the expression alone:
+/// - a **wildcard** expression, whose minute or hour field starts with `*` (`*/15 * * * *`,
+///   `0 * * * *`, `@hourly`), runs by the wall clock: at every instant whose local time matches, so
+///   twice through a repeated hour, and never for local times a gap skips;
+/// - a **fixed-time** expression (`30 2 * * *`, `@daily`) runs once per matching local time: a
+///   time the clocks skip at the first instant after the gap, a time they pass twice at its first
+///   occurrence only.
 extension CronExpression {
-    /// How many years past the start `nextSlot` searches. Any expression that can match at all does
-    /// so within 8 years (29 February skips 2100), so nil means it never matches (`0 0 30 2 *`).
-    static let searchYears = 8
+    /// How many years past the start `nextSlot` searches. The Gregorian calendar repeats every 400
+    /// years, weekdays included, so an expression that matches at all matches within them
+    /// (29 February on a Sunday comes every 28 years, or 40 across 2100); parsing refuses the rest.
+    static let searchYears = 400
+
+    /// True when the expression runs by the wall clock across DST changes: its minute or hour field
+    /// starts with `*`, as Vixie cron decides it.
+    public var runsByWallClock: Bool { minutes.isStar || hours.isStar }
 
     /// The first slot strictly after `instant`, evaluated in `zone`; nil if the expression never
-    /// matches (nothing within 8 years, e.g. `0 0 30 2 *`) or `instant` lies outside years 1–9999.
-    ///
-    /// Slots are the civil minutes in `zone` that match, at second 0, each run once:
-    /// - a time the clocks skip (02:30 on a spring-forward day) runs at the first instant after the
-    ///   gap, the transition itself (03:00 local); several skipped times, and a match on the first
-    ///   minute after the gap, share that one slot;
-    /// - a time the clocks pass twice (fall back) runs at its first occurrence only, so the repeated
-    ///   hour adds no slots for times already seen.
-    /// Offsets may change by any amount (Australia/Lord_Howe shifts by 30 minutes).
+    /// matches again or `instant` lies outside years 1–9999. See the type's notes for DST changes;
+    /// offsets may change by any amount (Australia/Lord_Howe shifts by 30 minutes).
     public func nextSlot(after instant: Instant, in zone: Zone) -> Instant? {
         let now = zone.civilTime(at: instant)
         guard (1...9999).contains(now.year) else { return nil }
+        let lastYear = now.year + Self.searchYears
+        if runsByWallClock { return nextWallClockSlot(after: instant, in: zone, throughYear: lastYear) }
         // A civil minute's slot is the first instant its wall clock reads that minute or later, which
         // never decreases as the minute grows. Minutes up to `now` have slots at or before `instant`;
         // later ones may too while the clock repeats an hour, so they are skipped until one is after.
         var from = Self.minute(after: now)
-        while let match = firstMatch(atOrAfter: from, throughYear: now.year + Self.searchYears) {
+        while let match = firstMatch(atOrAfter: from, throughYear: lastYear) {
             let slot = Self.slotInstant(for: match, in: zone)
             if slot > instant { return slot }
             from = Self.minute(after: match)
         }
         return nil
+    }
+
+    /// A wildcard expression's next slot: the offset is constant between two transitions, so each
+    /// such stretch maps civil minutes to instants one to one. The first match in the stretch that
+    /// holds `instant` is the slot if it falls before the stretch ends; else the search goes on
+    /// from the transition, in the next stretch's wall-clock time (back into a repeated hour, or
+    /// past a gap's skipped times).
+    private func nextWallClockSlot(after instant: Instant, in zone: Zone, throughYear lastYear: Int) -> Instant? {
+        var (start, strictlyAfter) = (instant, true)
+        while true {
+            let offset = Int64(zone.offset(at: start))
+            let local = start.milliseconds.floorDiv(1000) + offset
+            // After `instant` the next whole minute; from a transition (a whole second) that minute itself.
+            let firstMinute = strictlyAfter ? (local.floorDiv(60) + 1) * 60 : (local + 59).floorDiv(60) * 60
+            guard let match = firstMatch(atOrAfter: CivilTime(secondsAsIfUTC: firstMinute), throughYear: lastYear) else {
+                return nil
+            }
+            let slot = Instant(milliseconds: (match.secondsAsIfUTC - offset) * 1000)
+            guard let change = zone.nextTransition(after: start), slot >= change else { return slot }
+            (start, strictlyAfter) = (change, false)
+        }
+    }
+
+    /// Nil when the expression matches some minute within a 400-year cycle, else why it never
+    /// does. Only a day of month that no allowed month has can cause that: every date falls on
+    /// every weekday within the cycle, and a restricted day of week alone matches in every month.
+    func neverMatchesReason() -> String? {
+        let start = CivilTime(year: 2001, month: 1, day: 1, hour: 0, minute: 0)
+        guard firstMatch(atOrAfter: start, throughYear: start.year + Self.searchYears - 1) == nil else { return nil }
+        let days = (1...31).filter(daysOfMonth.contains).map(String.init)
+        let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                     "October", "November", "December"]
+        let months = (1...12).filter(self.months.contains).map { names[$0 - 1] }
+        func list(_ items: [String], _ last: String) -> String {
+            items.count < 2 ? items.joined() : items.dropLast().joined(separator: ", ") + " \(last) " + items[items.count - 1]
+        }
+        // "February has no day 30 or 31", "April and June have no day 31".
+        return "never matches: \(list(months, "and")) \(months.count == 1 ? "has" : "have") no day \(list(days, "or"))"
     }
 
     /// True when the civil time's minute matches the expression (seconds are ignored).

@@ -12,7 +12,12 @@ public final class JobContext {
     /// The tasks, for reading (writes go through `batch`).
     public let tasks: TaskStore
     /// Until when the lease is certainly ours by our clock; each batch moves it on.
-    public private(set) var deadline: Instant
+    public private(set) var leaseValidUntil: Instant
+    /// The run's deadline: its start plus `jobs.NAME.timeout`. No batch starts after it: `batch`
+    /// throws `TimeLimitReached`, the run ends "timed out", and the next run picks up the rest.
+    public let deadline: Instant
+    /// The limit the deadline came from.
+    public let timeLimit: Interval
     /// Batches committed so far.
     public private(set) var batches = 0
 
@@ -23,11 +28,12 @@ public final class JobContext {
     private let renewed: (Instant) -> Void
     private let metrics: JobMetrics?
 
-    init(job: String, slot: Instant?, kind: RunKind, fence: Fence, startedAt: Instant, deadline: Instant,
-         tasks: TaskStore, store: JobStore, clock: any WallClock,
+    init(job: String, slot: Instant?, kind: RunKind, fence: Fence, startedAt: Instant, leaseValidUntil: Instant,
+         timeLimit: Interval = ScheduledJob.defaultTimeout, tasks: TaskStore, store: JobStore, clock: any WallClock,
          stopping: @escaping () -> Bool, renewed: @escaping (Instant) -> Void, metrics: JobMetrics? = nil) {
         (self.job, self.slot, self.kind, self.generation) = (job, slot, kind, fence.generation)
-        (self.startedAt, self.deadline, self.tasks, self.store, self.fence) = (startedAt, deadline, tasks, store, fence)
+        (self.startedAt, self.leaseValidUntil, self.tasks, self.store, self.fence) = (startedAt, leaseValidUntil, tasks, store, fence)
+        (self.timeLimit, self.deadline) = (timeLimit, startedAt.adding(timeLimit))
         (self.clock, self.stopping, self.renewed, self.metrics) = (clock, stopping, renewed, metrics)
     }
 
@@ -39,15 +45,20 @@ public final class JobContext {
     /// guessed from the clock here; the next batch finds out for certain and throws `LeaseLost`.)
     public var isStopping: Bool { stopping() }
 
+    /// True once the run's deadline has passed: the next `batch` would throw `TimeLimitReached`.
+    public var isPastDeadline: Bool { clock.now() >= deadline }
+
     /// Runs `body` in one write transaction that commits only if this worker still holds the lease
     /// with this run's generation, and renews the lease (and the thread's heartbeat) as it does.
-    /// Throws `LeaseLost`, with nothing written, when the lease is gone.
+    /// Throws `LeaseLost`, with nothing written, when the lease is gone, and `TimeLimitReached`,
+    /// without starting, past the run's deadline.
     @discardableResult
     public func batch<T: Sendable>(_ body: (any SQLExecutor) throws -> T) throws -> T {
         let now = clock.now()
+        guard now < deadline else { throw TimeLimitReached(limit: timeLimit) }
         let result = try store.fenced(fence, now: now, body)
         batches += 1
-        deadline = now.adding(fence.ttl)
+        leaseValidUntil = now.adding(fence.ttl)
         renewed(now)
         return result
     }

@@ -54,6 +54,16 @@ public enum RunKind: String, Sendable {
 public enum RunOutcome: String, Sendable {
     case running, ok, failed
     case leaseLost = "lease lost"
+    /// It reached its time limit; no batch was started past it, and the next run does the rest.
+    case timedOut = "timed out"
+}
+
+/// A batch was asked for past the run's time limit: nothing was written, and the run ends "timed out".
+public struct TimeLimitReached: Error, CustomStringConvertible, Sendable {
+    /// The limit (`jobs.NAME.timeout`).
+    public let limit: Interval
+    /// For the log and the run's error column.
+    public var description: String { "the run reached its time limit of \(limit); no batch is started past it" }
 }
 
 /// One recorded run of a background job.
@@ -93,12 +103,48 @@ public struct ScheduleState: Equatable, Sendable {
     public var lastOutcome: RunOutcome?
     public var lastGeneration: Int64?
     public var lastHolder: String?
-    /// Slots that passed without a run of their own (collapsed into one catch-up, or skipped).
+    /// Slots that passed without a run of their own while no worker ran the job (collapsed into
+    /// one catch-up, or skipped by the misfire policy).
     public var misfires: Int
+    /// Slots that passed while the job was paused: skipped on purpose, so not misfires.
+    public var skipped = 0
+    /// The job's pause, if someone paused it; written only by `JobStore.pause` and `resume`, never
+    /// by the holder's schedule writes.
+    public var pause: JobPause?
 
     public init(job: String, schedule: String, nextRun: Instant, lastSlot: Instant? = nil, lastOutcome: RunOutcome? = nil,
                 lastGeneration: Int64? = nil, lastHolder: String? = nil, misfires: Int = 0) {
         (self.job, self.schedule, self.nextRun, self.lastSlot) = (job, schedule, nextRun, lastSlot)
         (self.lastOutcome, self.lastGeneration, self.lastHolder, self.misfires) = (lastOutcome, lastGeneration, lastHolder, misfires)
     }
+}
+
+/// An operator's pause of one job, kept in its `job_schedule` row so every worker honours it.
+public struct JobPause: Equatable, Sendable {
+    /// When it was paused (kept when a paused job is paused again with a new reason or until-time).
+    public var since: Instant
+    /// Who paused it: a Unix user from the command line, or the web or API client.
+    public var by: String
+    /// Why, in the pauser's words (trimmed; nil when none was given).
+    public var reason: String?
+    /// When it resumes by itself; nil: until someone resumes it.
+    public var until: Instant?
+
+    /// A pause from `since`, by `by`, with an optional reason and end.
+    public init(since: Instant, by: String, reason: String? = nil, until: Instant? = nil) {
+        (self.since, self.by, self.reason, self.until) = (since, by, reason, until)
+    }
+
+    /// True while the pause holds: it has no until-time, or that is still ahead.
+    public func isActive(at now: Instant) -> Bool { until.map { now < $0 } ?? true }
+}
+
+/// A slot was not claimed because its job is paused: nothing was written.
+public struct JobIsPaused: Error, CustomStringConvertible, Sendable {
+    /// The paused job.
+    public let job: String
+    /// Its pause, as the claim found it.
+    public let pause: JobPause
+    /// For the log.
+    public var description: String { "\(job) is paused (since \(pause.since), by \(pause.by))" }
 }

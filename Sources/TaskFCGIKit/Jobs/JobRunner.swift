@@ -7,7 +7,10 @@ import Synchronization
 /// `maxWait`: each time round it re-reads the clock (a wall-clock jump cannot stall it) and asks
 /// the store whether another process changed the tasks (then it looks for new work).
 public final class JobRunner: Sendable {
-    let jobs: [ScheduledJob]
+    /// The jobs with their settings; a reload (SIGHUP) may replace them, same jobs in the same order.
+    private let settings: Mutex<[ScheduledJob]>
+    /// The jobs as they are set now.
+    var jobs: [ScheduledJob] { settings.withLock { $0 } }
     let openStores: @Sendable () throws -> (TaskStore, JobStore)
     let log: Log
     let clock: any WallClock
@@ -16,10 +19,15 @@ public final class JobRunner: Sendable {
     let leaseTTL: Interval
     /// Where runs, misfires, lease takeovers and lateness are counted for `/metrics`.
     let metrics: JobMetrics?
-    /// How many runs the history keeps per job.
-    public static let historyLimit = 1000
+    /// How many runs the history keeps per job (`jobs.history`), trimmed after each of its runs.
+    let history: Int
+    /// `jobs.history` when the config leaves it out.
+    public static let defaultHistory = 1000
 
-    struct Signals { var replan = false; var stopping = false; var woken = false; var runNow: Set<String> = [] }
+    struct Signals {
+        var replan = false, stopping = false, woken = false, pausesChanged = false, reloaded = false
+        var runNow: Set<String> = []
+    }
     let signals = Mutex(Signals())
     private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -30,11 +38,15 @@ public final class JobRunner: Sendable {
 
     public init(jobs: [ScheduledJob], log: Log, clock: any WallClock = SystemClock(), zone: Zone = .current,
                 maxWait: Interval = .milliseconds(250), leaseTTL: Interval = .seconds(15), metrics: JobMetrics? = nil,
+                history: Int = JobRunner.defaultHistory,
                 openStores: @escaping @Sendable () throws -> (TaskStore, JobStore)) {
-        (self.jobs, self.log, self.clock, self.zone, self.metrics) = (jobs, log, clock, zone, metrics)
+        (self.log, self.clock, self.zone, self.metrics) = (log, clock, zone, metrics)
+        settings = Mutex(jobs)
+        self.history = max(history, 1)
         (self.maxWait, self.leaseTTL, self.openStores) = (maxWait, leaseTTL, openStores)
         published = Mutex(JobsStatus(jobs: jobs.map {
-            JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire)
+            JobStatus(name: $0.job.name, enabled: $0.enabled, schedule: $0.trigger.description, misfire: $0.misfire,
+                      timeout: $0.timeout)
         }, leaseTTL: leaseTTL))
         // A worker that has just started is healthy: /healthz must not call a job thread that has
         // not had its first turn yet silent since 1970.
@@ -77,6 +89,51 @@ public final class JobRunner: Sendable {
         return true
     }
 
+    /// A job was paused or resumed in this process: read the pauses again now, not at the next look.
+    public func pausesChanged() {
+        signals.withLock { $0.pausesChanged = true }
+        wakeup.signal()
+    }
+
+    /// Takes reloaded settings for the same jobs (schedule, `enabled`, `misfire`, `timeout` and the
+    /// job's own options such as `retain`); the job thread applies them at its next turn, writing a
+    /// changed schedule to `job_schedule` and logging it as at start. Returns the changes, for the
+    /// log; nil (nothing taken) when the jobs are not the same ones in the same order.
+    public func reload(_ newJobs: [ScheduledJob]) -> [String]? {
+        let old = jobs
+        guard newJobs.map(\.job.name) == old.map(\.job.name) else { return nil }
+        var changes: [String] = []
+        for (before, after) in zip(old, newJobs) {
+            let name = before.job.name
+            if before.trigger != after.trigger { changes.append("\(name): \(before.trigger) → \(after.trigger)") }
+            if before.enabled != after.enabled { changes.append("\(name): \(after.enabled ? "enabled" : "disabled")") }
+            if before.misfire != after.misfire { changes.append("\(name): misfire \(before.misfire.rawValue) → \(after.misfire.rawValue)") }
+            if before.timeout != after.timeout { changes.append("\(name): timeout \(before.timeout) → \(after.timeout)") }
+        }
+        settings.withLock { $0 = newJobs }
+        published.withLock { status in
+            for (index, job) in newJobs.enumerated() where index < status.jobs.count {
+                status.jobs[index].schedule = job.trigger.description
+                (status.jobs[index].enabled, status.jobs[index].misfire, status.jobs[index].timeout) = (job.enabled, job.misfire, job.timeout)
+            }
+        }
+        signals.withLock { $0.reloaded = true }
+        wakeup.signal()
+        return changes
+    }
+
+    /// Forgets the plans of jobs whose schedule or `enabled` changed, so they are read and written
+    /// anew under the lease (a changed schedule is written and logged as at start).
+    private func applyReload(from applied: [ScheduledJob], _ plans: inout [JobPlan]) -> [ScheduledJob] {
+        let current = jobs
+        for index in current.indices where index < applied.count {
+            if current[index].trigger != applied[index].trigger || current[index].enabled != applied[index].enabled {
+                plans[index] = JobPlan()
+            }
+        }
+        return current
+    }
+
     /// Asks the thread to finish its current batch and exit; true if it did within `timeout` seconds.
     public func stop(timeout: Double) -> Bool {
         signals.withLock { $0.stopping = true }
@@ -94,26 +151,30 @@ public final class JobRunner: Sendable {
             "\($0.job.name) " + ($0.enabled ? "\($0.trigger)" : "disabled")
         }.joined(separator: ", "))
         guard let (tasks, store) = openStoresRetrying() else { return }
-        let lease = LeaseKeeper(ttl: leaseTTL, now: clock.now())
+        let session = JobSession(tasks: tasks, store: store, lease: LeaseKeeper(ttl: leaseTTL, now: clock.now()))
+        let lease = session.lease
         var plans = jobs.map { _ in JobPlan() }
+        var applied = jobs
         while true {
             plannedWake.store(Int64.max, ordering: .relaxed)
             let pending = signals.withLock { state -> Signals in
-                defer { state.replan = false; state.woken = false; state.runNow = [] }
+                defer { state.replan = false; state.woken = false; state.runNow = []; state.pausesChanged = false; state.reloaded = false }
                 return state
             }
             if pending.stopping { break }
+            if pending.reloaded { applied = applyReload(from: applied, &plans) }
             let now = clock.now()
             if updateLease(lease, store, now: now) == .acquired {
-                plans = load(store, lease, now: now)
+                plans = load(session, now: now)
             } else if lease.holds(at: now), zip(jobs, plans).contains(where: { $0.0.enabled && !$0.1.loaded }) {
-                plans = load(store, lease, now: now, keeping: plans)  // the rows that could not be read before
+                plans = load(session, now: now, keeping: plans)  // the rows that could not be read before
             }
             if lease.holds(at: now) {
-                if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, tasks) }
+                if pending.replan || changedElsewhere(store) || plans.contains(where: \.loadedJustNow) { replan(&plans, session) }
+                refreshPauses(&plans, session, force: pending.pausesChanged)
                 for index in jobs.indices where jobs[index].enabled && plans[index].loaded {
                     guard lease.holds(at: clock.now()), !isStopping else { break }
-                    step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), tasks, store, lease)
+                    step(index, &plans[index], manual: pending.runNow.contains(jobs[index].job.name), session)
                 }
             }
             publish(plans, lease, heartbeat: clock.now())

@@ -31,6 +31,27 @@ public enum JobTrigger: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension JobTrigger {
+    /// The next `count` slots after `now`, for previews: from the durable next slot `next` when it
+    /// lies ahead, else from the slot grid past `now` (a due slot runs at once and is not shown).
+    public func upcoming(after now: Instant, next: Instant?, in zone: Zone, count: Int) -> [Instant] {
+        var slot: Instant?
+        if let next, next > now {
+            slot = next
+        } else if let next {
+            slot = nextSlot(after: SlotDecision.latest(from: next, atOrBefore: now, self, zone).0, in: zone)
+        } else {
+            slot = nextSlot(after: now, in: zone)
+        }
+        var result: [Instant] = []
+        while let found = slot, found != .never, result.count < count {
+            result.append(found)
+            slot = nextSlot(after: found, in: zone)
+        }
+        return result
+    }
+}
+
 /// What to do about slots that passed while no worker ran the job.
 public enum MisfirePolicy: String, Sendable, CaseIterable {
     /// Run once to catch up, whatever the number of slots missed.

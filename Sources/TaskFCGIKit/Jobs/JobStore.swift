@@ -25,12 +25,24 @@ public protocol JobStore: AuditStore {
     /// Writes a job's schedule row (a new job, a changed schedule, skipped slots), fenced.
     func saveSchedule(_ state: ScheduleState, fence: Fence, now: Instant) throws
     /// Claims `slot` of `state.job` for this holder, fenced, and moves the schedule on to
-    /// `state.nextRun`: returns the run's attempt number, or nil if the slot already ran to the end.
+    /// `state.nextRun`: returns the run's attempt number, or nil if the slot already ran to the end;
+    /// throws `JobIsPaused`, writing nothing, while the job is paused.
     /// A slot whose earlier run was interrupted (lease lost, crash, failure) is resumed.
     func claim(slot: Instant, _ state: ScheduleState, fence: Fence, now: Instant) throws -> Int?
     /// Records how a run ended (its slot's row, or a new row for wake-ups and manual runs), fenced
-    /// unless the lease was lost, and keeps only the newest `keep` unscheduled runs.
+    /// unless the lease was lost, then trims that job's history to its newest `keep` runs.
     func finish(_ run: JobRun, fence: Fence, now: Instant, keep: Int) throws
+
+    /// Pauses `job` as `pause` says, unfenced (any worker or the command line may): a job without
+    /// a schedule row yet gets `fresh`. Pausing a paused job keeps its `since` and takes the new
+    /// actor, reason and until-time. Returns the pause as stored.
+    func pause(_ job: String, _ pause: JobPause, fresh: ScheduleState, now: Instant) throws -> JobPause
+    /// Lifts `job`'s pause (with `onlyIfExpired`, only one whose until-time has passed by `now`, so
+    /// a pause renewed meanwhile stays); returns the pause lifted, or nil when none was.
+    func resume(_ job: String, now: Instant, onlyIfExpired: Bool) throws -> JobPause?
+    /// Each paused job's pause (expired ones included, until the holder lifts them): the job
+    /// thread's cheap look each time round its loop.
+    func pauses() throws -> [String: JobPause]
 
     /// The newest runs of `job`, newest first.
     func recentRuns(job: String, limit: Int) throws -> [JobRun]

@@ -95,6 +95,16 @@ public final class SQLiteJobStore: JobStore {
         try fencedHere(fence, now: now) { db in try JobRecordsSQL.finish(db, run, fence: fence, now: now, keep: keep) }
     }
 
+    public func pause(_ job: String, _ pause: JobPause, fresh: ScheduleState, now: Instant) throws -> JobPause {
+        try writes.run { db in try db.transaction { try JobPauseSQL.pause(db, job, pause, fresh: fresh, now: now) } }
+    }
+
+    public func resume(_ job: String, now: Instant, onlyIfExpired: Bool) throws -> JobPause? {
+        try writes.run { db in try db.transaction { try JobPauseSQL.resume(db, job, now: now, onlyIfExpired: onlyIfExpired) } }
+    }
+
+    public func pauses() throws -> [String: JobPause] { try JobPauseSQL.pauses(db) }
+
     public func recentRuns(job: String, limit: Int) throws -> [JobRun] { try JobRecordsSQL.recentRuns(db, job: job, limit: limit) }
 
     public func recentLateness(limit: Int) throws -> [Int64] { try JobRecordsSQL.recentLateness(db, limit: limit) }

@@ -59,7 +59,9 @@ public typealias LogField = (name: String, value: LogValue)
 public final class Log: Sendable {
     /// The file's path, or `-` for stderr.
     public let path: String
-    public let level: LogLevel
+    /// The least level written; SIGHUP may change it (`logLevel`), so it is read atomically.
+    public var level: LogLevel { LogLevel(rawValue: currentLevel.load(ordering: .relaxed)) ?? .info }
+    private let currentLevel: Atomic<Int>
     /// Text lines or JSON objects.
     public let format: LogFormat
     private let clock: any WallClock
@@ -69,7 +71,7 @@ public final class Log: Sendable {
     /// Opens (creating if needed) the log at `path`; throws a message naming the problem.
     public init(path: String, level: LogLevel, format: LogFormat = .text, clock: any WallClock = SystemClock()) throws {
         self.path = path
-        self.level = level
+        currentLevel = Atomic(level.rawValue)
         self.format = format
         self.clock = clock
         state = Mutex(State(fd: try Log.open(path)))
@@ -78,6 +80,9 @@ public final class Log: Sendable {
     deinit {
         state.withLock { if $0.fd > 2 { close($0.fd) } }
     }
+
+    /// Writes lines at `level` and above from now on (a reloaded `logLevel`).
+    public func setLevel(_ level: LogLevel) { currentLevel.store(level.rawValue, ordering: .relaxed) }
 
     /// Why the log cannot be opened.
     public struct OpenError: Error, CustomStringConvertible {

@@ -9,6 +9,8 @@ public final class JobMetrics: Sendable {
         public var runs: UInt64 = 0
         public var failures: UInt64 = 0
         public var misfires: UInt64 = 0
+        /// Runs that reached their time limit (`jobs.NAME.timeout`).
+        public var timeouts: UInt64 = 0
         public var duration = HistogramCounts(bounds: Buckets.job)
     }
 
@@ -29,11 +31,12 @@ public final class JobMetrics: Sendable {
         state = Mutex(Snapshot(jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0, PerJob()) })))
     }
 
-    /// A run ended (any outcome other than `ok` counts as a failure).
+    /// A run ended: a failure if it failed or lost the lease, a timeout if it reached its limit.
     public func finished(_ run: JobRun) {
         state.withLock { state in
             state.jobs[run.job, default: PerJob()].runs += 1
-            if run.outcome != .ok { state.jobs[run.job, default: PerJob()].failures += 1 }
+            if run.outcome == .failed || run.outcome == .leaseLost { state.jobs[run.job, default: PerJob()].failures += 1 }
+            if run.outcome == .timedOut { state.jobs[run.job, default: PerJob()].timeouts += 1 }
             state.jobs[run.job, default: PerJob()].duration.observe(Double(run.durationMicroseconds) / 1_000_000)
         }
     }

@@ -146,6 +146,14 @@ enum PostgresSchema {
                 outcome    TEXT   NOT NULL
             );
             """),
+        Migration(name: "006-pause-jobs", sql: """
+            -- Pausing jobs, as on SQLite (migration 009 there).
+            ALTER TABLE job_schedule ADD COLUMN paused_at BIGINT;
+            ALTER TABLE job_schedule ADD COLUMN paused_by TEXT;
+            ALTER TABLE job_schedule ADD COLUMN pause_reason TEXT;
+            ALTER TABLE job_schedule ADD COLUMN paused_until BIGINT;
+            ALTER TABLE job_schedule ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

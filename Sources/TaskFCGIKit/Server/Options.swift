@@ -6,6 +6,28 @@ public enum Command: Equatable, Sendable {
     case checkConfig(configPath: String)
     case version
     case help
+    /// `taskfcgi cron EXPR`: preview an expression's slots (no config needed).
+    case cron(CronPreview)
+    /// `taskfcgi jobs …`: list, preview, pause or resume the configured jobs on their database.
+    case jobs(configPath: String, JobsAction)
+}
+
+/// `taskfcgi cron EXPR [--zone ZONE] [--from RFC3339] [--count N]`.
+public struct CronPreview: Equatable, Sendable {
+    public var expression: String
+    /// An IANA zone; nil: the process's zone.
+    public var zone: String?
+    /// An RFC 3339 instant; nil: now.
+    public var from: String?
+    public var count = 5
+}
+
+/// What `taskfcgi jobs` does.
+public enum JobsAction: Equatable, Sendable {
+    case list
+    case next(job: String, count: Int)
+    case pause(job: String, until: String?, reason: String?)
+    case resume(job: String)
 }
 
 /// Command-line parsing: `taskfcgi [--config PATH] [--check-config] | --version | --help`.
@@ -16,10 +38,17 @@ public enum Options {
         Usage: taskfcgi [--config PATH]          run the worker (FastCGI responder + job thread)
                taskfcgi --check-config [--config PATH]
                                                 validate the config, open the database and the log; exit 0 or 78
+               taskfcgi cron EXPR [--zone ZONE] [--from RFC3339] [--count N]
+                                                the next N (5) slots of a cron expression, one a line
+               taskfcgi jobs [--config PATH]    each job: schedule, pause, next slot, last run
+               taskfcgi jobs next NAME [--count N]
+               taskfcgi jobs pause NAME [--until RFC3339] [--reason TEXT]
+               taskfcgi jobs resume NAME        act on the configured database directly (as this Unix user)
                taskfcgi --version | --help
 
         The config file is --config PATH, else $TASKFCGI_CONFIG, else ./taskfcgi.json.
-        Signals: TERM/INT stop gracefully; HUP/USR1 reopen the log file.
+        Signals: TERM/INT stop gracefully; HUP reopens the log file and reloads the job settings and
+        logLevel from the config file; USR1 only reopens the log file.
         """
 
     /// Why the command line was refused (exit code 64, EX_USAGE).
@@ -29,6 +58,8 @@ public enum Options {
 
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> Command {
         var configPath = environment["TASKFCGI_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? "taskfcgi.json"
+        if arguments.count > 1, arguments[1] == "cron" { return .cron(try parseCron(arguments.dropFirst(2))) }
+        if arguments.count > 1, arguments[1] == "jobs" { return try parseJobs(arguments.dropFirst(2), configPath: configPath) }
         var check = false
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {

@@ -16,6 +16,10 @@ public enum Worker {
         case .help:
             print(Options.usage)
             return 0
+        case .cron(let preview):
+            return JobCommands.cron(preview)
+        case .jobs(let configPath, let action):
+            return JobCommands.jobs(configPath: configPath, action)
         case .checkConfig(let path):
             guard let environment = prepare(path) else { return ConfigError.exitCode }
             do { try Listener.check(environment.config.listen) } catch {
@@ -56,7 +60,8 @@ public enum Worker {
         let clock = SystemClock()
         let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
-                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs) {
+                               maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs,
+                               history: config.jobHistory) {
             try environment.openStores()
         }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
@@ -88,6 +93,7 @@ public enum Worker {
         // Logged once the threads run, so "started" means serving.
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
 
+        var running = config
         while true {
             // Between signals, every few seconds: make sure the log still goes somewhere visible.
             guard let signal = Signals.wait(seconds: 2) else {
@@ -101,8 +107,12 @@ public enum Worker {
             }
             if signal == SIGHUP || signal == SIGUSR1 {
                 log.reopen(reason: Signals.name(signal))
-                // SIGHUP also re-reads who may steer the worker (SIGUSR1 is only logrotate's).
-                if signal == SIGHUP { operators.reload(log: log) }
+                // SIGUSR1 only reopens the log (logrotate); SIGHUP also reloads the config and
+                // re-reads who may steer the worker.
+                if signal == SIGHUP {
+                    running = Reload.apply(running, log: log, runner: runner)
+                    operators.reload(log: log)
+                }
                 continue
             }
             log.info("main", "\(Signals.name(signal)) received: stopping")

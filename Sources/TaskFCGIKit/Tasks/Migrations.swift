@@ -152,6 +152,16 @@ public enum Schema {
                 outcome    TEXT    NOT NULL
             );
             """),
+        Migration(name: "009-pause-jobs", sql: """
+            -- An operator's pause lives in the job's schedule row, so every worker honours it and the
+            -- holder checks it in the same transaction that claims a slot. Slots passing meanwhile
+            -- are counted apart from misfires: nobody missed them, they were skipped on purpose.
+            ALTER TABLE job_schedule ADD COLUMN paused_at INTEGER;      -- Unix ms; NULL: not paused
+            ALTER TABLE job_schedule ADD COLUMN paused_by TEXT;
+            ALTER TABLE job_schedule ADD COLUMN pause_reason TEXT;
+            ALTER TABLE job_schedule ADD COLUMN paused_until INTEGER;   -- Unix ms; NULL: until resumed
+            ALTER TABLE job_schedule ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// Why a database cannot be used with this build.

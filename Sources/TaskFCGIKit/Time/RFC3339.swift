@@ -55,3 +55,17 @@ public enum RFC3339 {
         return (bytes[index] == UInt8(ascii: "-") ? -1 : 1) * (hours * 60 + minutes)
     }
 }
+
+extension RFC3339 {
+    /// `instant` as the wall clock in `zone` reads it, with the offset: `2024-11-03T01:45:00-04:00`
+    /// (whole seconds; `+00:00` in UTC). Two instants of a repeated hour differ by their offsets,
+    /// which is why slot previews print this rather than a zone name.
+    public static func format(_ instant: Instant, in zone: Zone) -> String {
+        let (civil, offset, _) = zone.localWithOffset(at: instant)
+        let pad = UTCText.pad
+        let sign = offset < 0 ? "-" : "+"
+        let minutes = abs(offset) / 60
+        return "\(pad(civil.year, 4))-\(pad(civil.month, 2))-\(pad(civil.day, 2))T\(pad(civil.hour, 2)):\(pad(civil.minute, 2))"
+            + ":\(pad(civil.second, 2))\(sign)\(pad(minutes / 60, 2)):\(pad(minutes % 60, 2))"
+    }
+}

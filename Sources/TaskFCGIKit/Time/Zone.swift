@@ -26,6 +26,12 @@ public struct Zone: Sendable {
         local(seconds: instant.milliseconds.floorDiv(1000)).offset
     }
 
+    /// The first instant after `instant` at which this zone's offset changes (before 2200); nil
+    /// when none is known, so the offset at `instant` holds from then on.
+    public func nextTransition(after instant: Instant) -> Instant? {
+        table.nextTransition(after: instant.milliseconds.floorDiv(1000)).map { Instant(milliseconds: $0 * 1000) }
+    }
+
     /// The civil time on a wall clock in this zone at `instant`.
     public func civilTime(at instant: Instant) -> CivilTime {
         CivilTime(secondsAsIfUTC: instant.milliseconds.floorDiv(1000) + Int64(offset(at: instant)))

@@ -40,4 +40,15 @@ struct ZoneOffsets: Sendable {
         }
         return (offsets[low], names[low])
     }
+
+    /// The first instant (seconds) after `seconds` at which the offset changes; nil past the table's
+    /// last transition (the offset is taken to hold from there on).
+    func nextTransition(after seconds: Int64) -> Int64? {
+        var low = 0, high = transitions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if transitions[middle] <= seconds { low = middle + 1 } else { high = middle }
+        }
+        return low < transitions.count ? transitions[low] : nil
+    }
 }

@@ -35,6 +35,19 @@ public protocol JobsView: Sendable {
     func runNow(_ name: String) -> Bool
     /// What the job thread is doing.
     var status: JobsStatus { get }
+    /// The named job with its settings (schedule, misfire), or nil when this worker has none.
+    func scheduledJob(_ name: String) -> ScheduledJob?
+    /// A job was paused or resumed through this worker: the job thread looks again at once.
+    func pausesChanged()
 }
 
-extension JobRunner: JobsView {}
+extension JobsView {
+    /// No settings known (test doubles).
+    public func scheduledJob(_ name: String) -> ScheduledJob? { nil }
+    /// Nothing to tell (test doubles).
+    public func pausesChanged() {}
+}
+
+extension JobRunner: JobsView {
+    public func scheduledJob(_ name: String) -> ScheduledJob? { jobs.first { $0.job.name == name } }
+}

@@ -11,6 +11,10 @@ enum JobsPages {
         var zone: Zone
         /// The newest audit entries, newest first.
         var audit: [AuditEntry] = []
+        /// Each job's next slots (see `JobPreview`).
+        var nextSlots: [String: [Instant]] = [:]
+        /// A job "Run now" just ran although paused, to say so.
+        var ranWhilePaused: String?
     }
 
     static func dashboard(_ model: Model) -> Response {
@@ -18,6 +22,7 @@ enum JobsPages {
             html.raw("<h1>Jobs</h1><p class=\"card\">")
             leaseLine(&html, model)
             html.raw("</p>")
+            if let name = model.ranWhilePaused { ranWhilePausedNotice(&html, name) }
             for job in model.status.jobs { section(&html, job, model) }
             AuditSection.write(&html, model.audit, zone: model.zone)
         }
@@ -42,7 +47,9 @@ enum JobsPages {
 
     private static func section(_ html: inout HTML, _ job: JobStatus, _ model: Model) {
         let runs = model.runs[job.name] ?? []
-        html.raw("<section class=\"card\"><h2>")
+        html.raw("<section class=\"card\" id=\"job-")
+        html.text(job.name)
+        html.raw("\"><h2>")
         html.text(job.name)
         html.raw("</h2><dl><dt>Enabled</dt><dd>")
         html.raw(job.enabled ? "yes" : "no")
@@ -50,7 +57,14 @@ enum JobsPages {
         html.text(job.schedule)
         html.raw(" <span class=\"muted\">(misfire: ")
         html.text(job.misfire.rawValue)
-        html.raw(")</span></dd><dt>Next run</dt><dd>")
+        html.raw(")</span></dd><dt>Time limit</dt><dd>")
+        html.text(job.timeout.description)
+        if job.timeouts > 0 {
+            html.raw(" <span class=\"muted\">(")
+            html.number(job.timeouts)
+            html.raw(" timed out here)</span>")
+        }
+        html.raw("</dd><dt>Next run</dt><dd>")
         let schedule = model.schedules[job.name]
         if job.enabled, let next = job.nextRun ?? schedule?.nextRun {
             html.text(next <= model.now ? "now" : DateText.display(next, in: model.zone))
@@ -59,6 +73,11 @@ enum JobsPages {
         }
         html.raw("</dd>")
         if let schedule { slotLines(&html, schedule, model.zone) }
+        let pause = JobPreview.activePause(schedule, now: model.now)
+        if job.enabled {
+            pauseLines(&html, pause, skipped: schedule?.skipped ?? 0, model.zone)
+            slotLines(&html, model.nextSlots[job.name] ?? [], model.zone)
+        }
         html.raw("</dl>")
         if !runs.isEmpty { chart(&html, runs) }
         table(&html, runs, model.zone)
@@ -66,6 +85,7 @@ enum JobsPages {
             html.raw("<form method=\"post\" action=\"/jobs/")
             html.text(job.name)
             html.raw("/run\"><button type=\"submit\">Run now</button></form>")
+            pauseForm(&html, job.name, paused: pause != nil)
         }
         html.raw("</section>")
     }

@@ -50,6 +50,8 @@ enum MetricsHandler {
         }
         out.counter("taskfcgi_job_runs", "Job runs that ended in this process, any outcome.", each(\.runs))
         out.counter("taskfcgi_job_failures", "Job runs that failed or lost the lease.", each(\.failures))
+        out.counter("taskfcgi_job_timeouts", "Job runs that reached their time limit (jobs.NAME.timeout); the next run does the rest.",
+                    each(\.timeouts))
         out.histogram("taskfcgi_job_duration_seconds", "How long job runs took.", each(\.duration))
         out.counter("taskfcgi_job_misfires", "Schedule slots that passed while no worker ran the job.", each(\.misfires))
         out.gauge("taskfcgi_job_lease_held", "1 while this worker holds the job lease and runs the jobs, else 0.",

@@ -4,11 +4,16 @@ enum OperatorAccess {
     /// Whether `route` (at `path`) is an operator route. Unknown addresses under `/jobs/` and
     /// `/api/jobs/` count too, so a 404 there says nothing to a stranger either.
     static func isOperator(_ route: Route, path: String) -> Bool {
+        // Every route is named: a new one must be placed on one side or the other.
         switch route {
-        case .status, .metrics, .jobs, .jobRun, .apiJobs, .apiJobRun, .apiAudit: return true
+        case .status, .metrics, .jobs, .jobRun, .jobPause, .jobResume, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume,
+             .apiAudit:
+            return true
         case .apiUnknown: return path.hasPrefix("/api/jobs/") || path.hasPrefix("/api/audit/")
         case .unknown: return path.hasPrefix("/jobs/")
-        default: return false
+        case .root, .healthz, .tasks, .taskNew, .task, .taskEdit, .taskDelete, .taskChanges, .asset, .apiTasks, .apiTask,
+             .apiOpenAPI:
+            return false
         }
     }
 

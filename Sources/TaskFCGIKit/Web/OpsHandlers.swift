@@ -9,6 +9,10 @@ enum OpsHandlers {
             return .text(503, "database unavailable: \(error)\n")
         }
         if let status = app.jobs?.status {
+            // A run past twice its time limit is stuck: name it, so whoever replaces the worker knows why.
+            if let running = status.running, let stuck = running.stuck(at: app.clock.now()) {
+                return .text(503, "job \(running.name) is stuck: running for \(DateText.span(stuck)), twice its time limit is \(Interval(milliseconds: 2 * running.limit.milliseconds))\n")
+            }
             // The heartbeat moves after every batch too, so a long run keeps the worker healthy.
             let silent = app.clock.now().since(status.heartbeat)
             if silent > status.stuckAfter { return .text(503, "job thread has not run for \(DateText.span(silent))\n") }
@@ -21,20 +25,27 @@ enum OpsHandlers {
         let status = jobs.status
         var runs: [String: [JobRun]] = [:]
         for job in status.jobs { runs[job.name] = try app.jobStore.recentRuns(job: job.name, limit: 40) }
-        let model = JobsPages.Model(status: status, runs: runs, schedules: try app.jobStore.schedules(),
+        let schedules = try app.jobStore.schedules()
+        var model = JobsPages.Model(status: status, runs: runs, schedules: schedules,
                                     lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone,
                                     audit: try app.jobStore.recentAudit(limit: 100))
+        for job in status.jobs { model.nextSlots[job.name] = JobPreview.nextSlots(job.name, schedules[job.name], app) }
+        // Only a job's own name is echoed, never other text from the address.
+        let ran = try request.queryParameters()["ran-while-paused"]
+        model.ranWhilePaused = status.jobs.first { $0.name == ran }?.name
         return JobsPages.dashboard(model)
     }
 
     static func runNow(_ request: Request, _ app: AppContext, name: String, by who: Operator?) throws -> Response {
-        try startRun(app, name: name, by: who, standingBy: "See /jobs.")
-        return .redirect("/jobs")
+        let paused = try startRun(app, name: name, by: who, standingBy: "See /jobs.")
+        return .redirect(paused ? "/jobs?ran-while-paused=" + name + "#job-" + name : "/jobs")
     }
 
     /// "Run now" from the page or the API: wakes the job thread, and leaves an audit entry
-    /// whatever the outcome (started, no such job, or this worker standing by).
-    static func startRun(_ app: AppContext, name: String, by who: Operator?, standingBy advice: String) throws {
+    /// whatever the outcome (started, no such job, or this worker standing by). True when the job
+    /// is paused (it runs this once all the same).
+    @discardableResult
+    static func startRun(_ app: AppContext, name: String, by who: Operator?, standingBy advice: String) throws -> Bool {
         func audit(_ outcome: String) {
             app.audit(AuditEntry(at: app.clock.now(), user: who?.user ?? "-", peer: who?.peer ?? "-", action: "run",
                                  job: name, outcome: outcome))
@@ -49,6 +60,8 @@ enum OpsHandlers {
         }
         _ = jobs.runNow(name)
         audit("ok")
+        // A paused job runs once by hand and stays paused: the caller says so.
+        return JobPreview.activePause(try app.jobStore.schedules()[name], now: app.clock.now()) != nil
     }
 
     /// Like PHP-FPM's status page, as JSON.
@@ -68,10 +81,11 @@ enum OpsHandlers {
         }
         if let jobs = app.jobs?.status {
             let schedules = try app.jobStore.schedules()
-            body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name]) }
+            body["jobs"] = jobs.jobs.map { jobEntry($0, schedules[$0.name], app) }
             body["holdsLease"] = jobs.holdsLease
             body["heartbeat"] = jobs.heartbeat.description
-            body["runningJob"] = jobs.running as Any
+            body["runningJob"] = jobs.running?.name as Any
+            body["runningSince"] = jobs.running?.since.description as Any
         }
         if let lease = try app.jobStore.currentLease() {
             body["lease"] = ["holder": lease.holder, "pid": lease.pid, "host": lease.host, "machine": lease.machine,
@@ -84,10 +98,12 @@ enum OpsHandlers {
                         body: [UInt8](data) + [10])
     }
 
-    /// One job in `/status`: this process's counts, and the durable schedule every worker shares.
-    static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?) -> [String: Any] {
+    /// One job in `/status`: this process's counts, and the durable schedule every worker shares,
+    /// with its pause and its next slots.
+    static func jobEntry(_ job: JobStatus, _ schedule: ScheduleState?, _ app: AppContext) -> [String: Any] {
         var entry: [String: Any] = ["name": job.name, "enabled": job.enabled, "schedule": job.schedule,
                                     "misfire": job.misfire.rawValue, "runs": job.runs, "failures": job.failedRuns,
+                                    "timeouts": job.timeouts, "timeout": job.timeout.description,
                                     "failuresInARow": job.failures]
         entry["nextRun"] = job.enabled ? (job.nextRun ?? schedule?.nextRun)?.description : nil
         if let schedule {
@@ -96,7 +112,10 @@ enum OpsHandlers {
             entry["lastSlotOutcome"] = schedule.lastOutcome?.rawValue
             entry["lastSlotGeneration"] = schedule.lastGeneration
             entry["lastSlotHolder"] = schedule.lastHolder
+            entry["skippedWhilePaused"] = schedule.skipped
         }
+        entry["paused"] = JobPreview.pauseJSON(JobPreview.activePause(schedule, now: app.clock.now()))
+        entry["nextSlots"] = JobPreview.slotsJSON(JobPreview.nextSlots(job.name, schedule, app), zone: app.zone)
         if let last = job.lastRun {
             entry["lastRun"] = ["startedAt": last.startedAt.description, "durationMs": Double(last.durationMicroseconds) / 1000,
                                 "affected": last.affected, "error": last.error as Any, "kind": last.kind.rawValue,

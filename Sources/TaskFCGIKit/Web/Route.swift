@@ -3,9 +3,9 @@ import Glibc
 /// Every address the app answers, as a template: the router dispatches on it and `/metrics`
 /// counts by it, so label values stay a short fixed list whatever paths clients send.
 public enum Route: Int, CaseIterable, Sendable {
-    case root, healthz, status, metrics, jobs, jobRun
+    case root, healthz, status, metrics, jobs, jobRun, jobPause, jobResume
     case tasks, taskNew, task, taskEdit, taskDelete, taskChanges, asset
-    case apiTasks, apiTask, apiJobs, apiJobRun, apiOpenAPI, apiUnknown
+    case apiTasks, apiTask, apiJobs, apiJobRun, apiJobPause, apiJobResume, apiOpenAPI, apiUnknown
     case apiAudit
     /// Any other path (a 404).
     case unknown
@@ -19,6 +19,8 @@ public enum Route: Int, CaseIterable, Sendable {
         case .metrics: return "/metrics"
         case .jobs: return "/jobs"
         case .jobRun: return "/jobs/{name}/run"
+        case .jobPause: return "/jobs/{name}/pause"
+        case .jobResume: return "/jobs/{name}/resume"
         case .tasks: return "/tasks"
         case .taskNew: return "/tasks/new"
         case .task: return "/tasks/{id}"
@@ -30,6 +32,8 @@ public enum Route: Int, CaseIterable, Sendable {
         case .apiTask: return "/api/tasks/{id}"
         case .apiJobs: return "/api/jobs"
         case .apiJobRun: return "/api/jobs/{name}/run"
+        case .apiJobPause: return "/api/jobs/{name}/pause"
+        case .apiJobResume: return "/api/jobs/{name}/resume"
         case .apiOpenAPI: return "/api/openapi.json"
         case .apiUnknown: return "/api/other"
         case .apiAudit: return "/api/audit"
@@ -57,18 +61,22 @@ public enum Route: Int, CaseIterable, Sendable {
         if path.is(1, "healthz") { return single ? (.healthz, nil) : (.unknown, nil) }
         if path.is(1, "status") { return single ? (.status, nil) : (.unknown, nil) }
         if path.is(1, "metrics") { return single ? (.metrics, nil) : (.unknown, nil) }
-        if path.is(1, "jobs") { return jobs(path, from: 2, list: .jobs, run: .jobRun, otherwise: .unknown) }
+        if path.is(1, "jobs") { return jobs(path, from: 2, list: .jobs, acts: (.jobRun, .jobPause, .jobResume), otherwise: .unknown) }
         if path.is(1, "tasks") { return tasks(path) }
         if path.is(1, "api") { return api(path) }
         if path.is(1, "assets") { return path.count == 3 ? (.asset, path.string(2)) : (.unknown, nil) }
         return (.unknown, nil)
     }
 
-    /// `name/run` (or nothing) from segment `from` on.
-    private static func jobs(_ path: Segments, from: Int, list: Route, run: Route, otherwise: Route) -> (Route, String?) {
+    /// `name/run`, `name/pause`, `name/resume` (or nothing) from segment `from` on.
+    private static func jobs(_ path: Segments, from: Int, list: Route, acts: (run: Route, pause: Route, resume: Route),
+                             otherwise: Route) -> (Route, String?) {
         let rest = path.count - from
         if rest == 0 { return (list, nil) }
-        if rest == 2, path.is(from + 1, "run") { return (run, path.string(from)) }
+        guard rest == 2 else { return (otherwise, nil) }
+        if path.is(from + 1, "run") { return (acts.run, path.string(from)) }
+        if path.is(from + 1, "pause") { return (acts.pause, path.string(from)) }
+        if path.is(from + 1, "resume") { return (acts.resume, path.string(from)) }
         return (otherwise, nil)
     }
 
@@ -89,7 +97,9 @@ public enum Route: Int, CaseIterable, Sendable {
         let tail = path.count - 3
         if path.is(2, "tasks"), tail == 0 { return (.apiTasks, nil) }
         if path.is(2, "tasks"), tail == 1 { return (.apiTask, path.string(3)) }
-        if path.is(2, "jobs") { return jobs(path, from: 3, list: .apiJobs, run: .apiJobRun, otherwise: .apiUnknown) }
+        if path.is(2, "jobs") {
+            return jobs(path, from: 3, list: .apiJobs, acts: (.apiJobRun, .apiJobPause, .apiJobResume), otherwise: .apiUnknown)
+        }
         if path.is(2, "openapi.json"), tail == 0 { return (.apiOpenAPI, nil) }
         if path.is(2, "audit"), tail == 0 { return (.apiAudit, nil) }
         return (.apiUnknown, nil)

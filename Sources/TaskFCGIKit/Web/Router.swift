@@ -34,6 +34,12 @@ public enum Router {
         case .jobRun:
             try allow(method, ["POST"])
             return try OpsHandlers.runNow(request, app, name: parameter ?? "", by: who)
+        case .jobPause:
+            try allow(method, ["POST"])
+            return try JobPauseHandlers.pause(request, app, name: parameter ?? "", by: who)
+        case .jobResume:
+            try allow(method, ["POST"])
+            return try JobPauseHandlers.resume(request, app, name: parameter ?? "", by: who)
         case .tasks:
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)
@@ -59,7 +65,7 @@ public enum Router {
             try allow(method, ["GET", "HEAD"])
             guard let asset = Assets.named(parameter ?? "") else { throw HTTPError.notFound() }
             return asset.response
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiOpenAPI, .apiUnknown, .apiAudit, .unknown:
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit, .unknown:
             throw HTTPError.notFound()
         }
     }

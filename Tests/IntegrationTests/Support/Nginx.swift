@@ -81,7 +81,7 @@ final class Nginx: @unchecked Sendable {
                         fastcgi_pass worker;
                     }
 
-                    location ~ ^(/api)?/jobs/[^/]+/run$ {
+                    location ~ ^(/api)?/jobs/[^/]+/(run|pause|resume)$ {
                         allow 127.0.0.1;
                         deny all;
                         fastcgi_pass worker;

@@ -1,0 +1,56 @@
+/// SIGHUP (systemd's `ExecReload`): the config file read again. What can change while running does
+/// at once — job schedules, `enabled`, `misfire`, `timeout`, the purge's `retain`, `logLevel`; what
+/// needs a restart is logged as such and kept; a config that fails the checks is refused with the
+/// same one-line message as at start, and the running config stays.
+enum Reload {
+    /// Settings read once at start: (key, how the running and the reloaded config differ, if they do).
+    static func restartOnly(_ running: Config, _ new: Config) -> [String] {
+        var keys: [String] = []
+        func check(_ key: String, _ same: Bool) { if !same { keys.append(key) } }
+        check("connectionString", running.connectionString == new.connectionString && running.password == new.password)
+        check("logPath", running.logPath == new.logPath)
+        check("logFormat", running.logFormat == new.logFormat)
+        check("listen", running.listen == new.listen)
+        check("trustedProxies", running.trustedProxies == new.trustedProxies)
+        check("threads", running.threads == new.threads)
+        check("timeZone", running.zone.identifier == new.zone.identifier)
+        check("metrics", running.metrics == new.metrics)
+        check("maxBodyBytes", running.maxBodyBytes == new.maxBodyBytes)
+        check("busyTimeout", running.busyTimeout == new.busyTimeout)
+        check("stopTimeout", running.stopTimeout == new.stopTimeout)
+        check("jobs.leaseTTL", running.leaseTTL == new.leaseTTL)
+        check("jobs.history", running.jobHistory == new.jobHistory)
+        check("requestReadTimeout", running.connections.requestReadTimeout == new.connections.requestReadTimeout)
+        check("responseWriteTimeout", running.connections.responseWriteTimeout == new.connections.responseWriteTimeout)
+        check("idleTimeout", running.connections.idleTimeout == new.connections.idleTimeout)
+        check("maxConnections", running.connections.maxConnections == new.connections.maxConnections)
+        // The files' contents are read again on SIGHUP; another file needs a restart.
+        check("operators", running.operators == new.operators)
+        check("metricsToken", running.metricsToken == new.metricsToken)
+        return keys
+    }
+
+    /// Reads `running.file` again and applies what it can; returns the config now in force.
+    static func apply(_ running: Config, log: Log, runner: JobRunner) -> Config {
+        let new: Config
+        do { new = try Config.load(path: running.file) } catch {
+            log.error("main", "reload refused, the running configuration stays: \(error)")
+            return running
+        }
+        var applied = running
+        for key in restartOnly(running, new) {
+            log.warning("main", "reload: \(key) changed in the file; it takes effect at the next restart")
+        }
+        if new.logLevel != running.logLevel {
+            log.setLevel(new.logLevel)
+            applied.logLevel = new.logLevel
+        }
+        let changes = runner.reload(JobRegistry.jobs(for: new)) ?? []
+        (applied.jobs, applied.purgeRetain) = (new.jobs, new.purgeRetain)
+        var said = changes
+        if new.logLevel != running.logLevel { said.insert("logLevel \(running.logLevel.name) → \(new.logLevel.name)", at: 0) }
+        if new.purgeRetain != running.purgeRetain { said.append("purgeCompletedTasks: retain \(running.purgeRetain) → \(new.purgeRetain)") }
+        log.info("main", "reloaded \(running.file): " + (said.isEmpty ? "no job or log level setting changed" : said.joined(separator: "; ")))
+        return applied
+    }
+}
