@@ -65,8 +65,12 @@ public final class Log: Sendable {
     /// Text lines or JSON objects.
     public let format: LogFormat
     private let clock: any WallClock
-    private struct State { var fd: Int32; var warned = false }
-    private let state: Mutex<State>
+    /// The descriptor lines are written to, without a lock: one `write(2)` with `O_APPEND` is one
+    /// line, whole, whatever the other threads write. A reopen replaces the file behind this same
+    /// number (`dup2`), so a writer can never hold a closed or reused descriptor.
+    private let fd: Int32
+    private struct State { var warned = false }
+    private let state = Mutex(State())
 
     /// Opens (creating if needed) the log at `path`; throws a message naming the problem.
     public init(path: String, level: LogLevel, format: LogFormat = .text, clock: any WallClock = SystemClock()) throws {
@@ -74,11 +78,11 @@ public final class Log: Sendable {
         currentLevel = Atomic(level.rawValue)
         self.format = format
         self.clock = clock
-        state = Mutex(State(fd: try Log.open(path)))
+        fd = try Log.open(path)
     }
 
     deinit {
-        state.withLock { if $0.fd > 2 { close($0.fd) } }
+        if fd > 2 { close(fd) }
     }
 
     /// Writes lines at `level` and above from now on (a reloaded `logLevel`).
@@ -125,9 +129,8 @@ public final class Log: Sendable {
         guard level >= self.level else { return }
         var line = format == .json ? jsonLine(level, tag, message(), fields)
             : "\(clock.now()) \(level.label) \(Log.escaped("[\(tag)] \(message())"))\n"
-        state.withLock { state in
-            let failure = line.withUTF8 { Log.writeAll(state.fd, $0.baseAddress!, $0.count) }
-            if let failure { Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
+        if let failure = line.withUTF8({ Log.writeAll(fd, $0.baseAddress!, $0.count) }) {
+            state.withLock { Log.warnOnce(&$0, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
         }
     }
 
@@ -151,10 +154,8 @@ public final class Log: Sendable {
 
     /// Writes one finished line (already escaped, ending in a line feed) in a single `write(2)`.
     func writeLine(_ line: UnsafeBufferPointer<UInt8>) {
-        state.withLock { state in
-            if let failure = Log.writeAll(state.fd, line.baseAddress!, line.count) {
-                Log.warnOnce(&state, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n")
-            }
+        if let failure = Log.writeAll(fd, line.baseAddress!, line.count) {
+            state.withLock { Log.warnOnce(&$0, "taskfcgi: cannot write the log \(path): \(failure); lines are being lost\n") }
         }
     }
 
@@ -181,9 +182,11 @@ public final class Log: Sendable {
         guard path != "-" else { return nil }
         let failure: String? = state.withLock { state in
             do {
-                let fd = try Log.open(path)
-                close(state.fd)
-                state.fd = fd
+                let opened = try Log.open(path)
+                defer { close(opened) }
+                guard dup2(opened, fd) >= 0 else { throw OpenError(description: "cannot reopen \(path): \(String(cString: strerror(errno)))") }
+                // dup2 drops close-on-exec: the worker starts no programs, but keep the promise.
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
                 state.warned = false
                 return nil
             } catch {
@@ -203,7 +206,7 @@ public final class Log: Sendable {
         guard path != "-" else { return }
         state.withLock { state in
             var open = stat(), named = stat()
-            let gone = fstat(state.fd, &open) == 0
+            let gone = fstat(fd, &open) == 0
                 && (stat(path, &named) != 0 || named.st_ino != open.st_ino || named.st_dev != open.st_dev)
             if gone { Log.warnOnce(&state, "taskfcgi: the log file \(path) was deleted or replaced; send SIGHUP to reopen it\n") }
         }
