@@ -78,9 +78,6 @@ public final class FastCGIServer: Sendable {
     /// Request threads still running.
     public var liveThreads: Int { live.load(ordering: .acquiring) }
 
-    /// Connections open now (kept ones included).
-    public var openConnections: Int { loop.connectionCount }
-
     /// Stops taking connections and waits until `deadline` for the requests already accepted;
     /// true if they all finished. An inherited socket (systemd, spawn-fcgi) is left exactly as
     /// it is: connections not yet accepted wait in it for the next worker. A socket we created

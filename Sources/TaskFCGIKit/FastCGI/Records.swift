@@ -117,17 +117,6 @@ struct ParamPairs: Sequence {
 
     let bytes: UnsafeRawBufferPointer
 
-    /// Every pair, or nil if the bytes do not end exactly after a whole pair.
-    static func decode(_ bytes: UnsafeRawBufferPointer, limit: Int = .max) -> [Pair]? {
-        var pairs: [Pair] = []
-        var iterator = ParamPairs(bytes: bytes).makeIterator()
-        while let pair = iterator.next() {
-            pairs.append(pair)
-            if pairs.count > limit { return pairs }
-        }
-        return iterator.malformed ? nil : pairs
-    }
-
     func makeIterator() -> Iterator { Iterator(bytes: bytes) }
 
     /// Yields pairs until the bytes end or one is cut short (then `malformed` is set).
