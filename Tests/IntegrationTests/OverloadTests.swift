@@ -164,12 +164,18 @@ extension IntegrationTests {
             try box.writeConfig(["listen": "0.0.0.0:\(port)", "trustedProxies": ["127.0.0.2"]])
             let worker = try box.start("worker", try Tools.taskfcgi(), ["--config", box.configPath])
             #expect(waitUntil(10) { box.log.contains("started (pid \(worker.pid)") }, "\(worker.stderr)")
-            let trusted = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.2"))
-            #expect(trusted.ended && trusted.status == 200, "from 127.0.0.2: \(trusted.stdout.prefix(300))")
-            let stranger = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.1"))
-            #expect(!stranger.ended && stranger.stdout.isEmpty, "127.0.0.1 is not listed, yet got: \(stranger.stdout.prefix(300))")
-            #expect(waitUntil(3) { box.log.contains("refused a FastCGI connection from 127.0.0.1: not in trustedProxies") }, "\(box.logTail())")
+            try Self.expectOnlyTrusted(port: port, box: box, trusted: "127.0.0.2", stranger: "127.0.0.1")
             #expect(worker.isRunning)
+        }
+
+        /// A peer from `trusted` is served over TCP `port`; one from `stranger` is cut off unanswered
+        /// and logged.
+        static func expectOnlyTrusted(port: Int, box: Sandbox, trusted: String, stranger: String) throws {
+            let served = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: trusted))
+            #expect(served.ended && served.status == 200, "from \(trusted): \(served.stdout.prefix(300))\n\(box.logTail())")
+            let refused = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: stranger))
+            #expect(!refused.ended && refused.stdout.isEmpty, "\(stranger) is not listed, yet got: \(refused.stdout.prefix(300))")
+            #expect(waitUntil(3) { box.log.contains("refused a FastCGI connection from \(stranger): not in trustedProxies") }, "\(box.logTail())")
         }
 
         /// A listening TCP socket as spawn-fcgi `-p PORT` or systemd `ListenStream=PORT` make it:
@@ -215,11 +221,7 @@ extension IntegrationTests {
 
                 try box.writeConfig(["listen": NSNull(), "trustedProxies": ["127.0.0.2", "fd00::/8"]])
                 let worker = try InheritedSocket.startWorker(box, socket: socket, style: .spawnFCGI)
-                let trusted = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.2"))
-                #expect(trusted.ended && trusted.status == 200, "ipv6 \(ipv6), from 127.0.0.2: \(trusted.stdout.prefix(300))\n\(box.logTail())")
-                let stranger = FastCGIClient.get("/tasks", on: try FastCGIClient.tcp(port: port, from: "127.0.0.3"))
-                #expect(!stranger.ended && stranger.stdout.isEmpty, "127.0.0.3 is not listed, yet got: \(stranger.stdout.prefix(300))")
-                #expect(waitUntil(3) { box.log.contains("refused a FastCGI connection from 127.0.0.3: not in trustedProxies") }, "\(box.logTail())")
+                try Self.expectOnlyTrusted(port: port, box: box, trusted: "127.0.0.2", stranger: "127.0.0.3")
                 #expect(worker.isRunning)
             }
         }

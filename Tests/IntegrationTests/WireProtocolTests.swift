@@ -237,14 +237,15 @@ extension IntegrationTests {
 
             // kill -9 mid-load, then a new worker on the same socket path: nginx drops the dead
             // kept connections and every request after the restart is answered.
+            let healthzBefore = box.log.components(separatedBy: "GET /healthz 200").count
             let load = Thread { _ = try? Self.wrk(port: nginx.port, path: "/healthz", seconds: 2, folder: box.folder) }
             load.start()
-            usleep(500_000)
+            #expect(waitUntil(5) { box.log.components(separatedBy: "GET /healthz 200").count > healthzBefore + 100 }, "the load did not start")
             stack.worker.send(SIGKILL)
             #expect(stack.worker.waitForExit(5) != nil)
             let second = try box.startWorker()
             defer { second.stop(grace: 5) }
-            usleep(2_000_000)
+            #expect(waitUntil(10) { (try? stack.http.get("/healthz").status) == 200 }, "the new worker is not reached through nginx")
             let after = try Self.wrk(port: nginx.port, path: "/tasks", seconds: 2, folder: box.folder)
             #expect(after.requests > 50 && after.bad == 0 && after.errors == 0, "after kill -9 and restart: \(after.text)\n\(nginx.errorLog.suffix(1500))")
             #expect(second.isRunning)

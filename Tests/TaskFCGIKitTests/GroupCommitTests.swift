@@ -52,9 +52,9 @@ import Testing
                 group.leave()
             }.start()
         }
-        // The eight queue up behind it (threads start within milliseconds), then it is freed. Had
-        // some not queued yet, they would commit on their own: the outcome checked is the same.
-        usleep(300_000)
+        // The eight queue up behind it, then it is freed: they commit in one transaction.
+        let queued = poll(deadline: 10, every: 2) { writer.queuedWrites == 8 }
+        #expect(queued, "\(writer.queuedWrites) writes queued behind the first")
         release.signal()
         #expect(group.wait(timeout: .now() + 10) == .success)
         let outcome = results.withLock { $0 }

@@ -174,10 +174,7 @@ final class ConnectionLoop: Sendable {
                     // The peer gave up or its network did: the next one may be fine.
                     continue
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                    // The queue keeps the connection; the sweeper re-arms the socket after a pause.
-                    trouble.failed(error)
-                    table.withLock { $0.pausedUntil = monotonicNanoseconds64() + 100_000_000 }
-                    return
+                    return pauseAccepting(error)
                 default:
                     if isStopping { return }
                     log.error("http", "cannot accept connections: \(String(cString: strerror(error))); stopping so the supervisor restarts the worker")
@@ -196,6 +193,13 @@ final class ConnectionLoop: Sendable {
         }
     }
 
+    /// Descriptors or memory ran short: the queue keeps the connections, and the sweeper re-arms
+    /// the listening socket after a pause.
+    private func pauseAccepting(_ error: Int32) {
+        trouble.failed(error)
+        table.withLock { $0.pausedUntil = monotonicNanoseconds64() + 100_000_000 }
+    }
+
     private var isListening: Bool { table.withLock { $0.listening && $0.pausedUntil == 0 } }
 
     /// While accepting is in trouble, the sweeper tries it itself: a connection it gets is handed
@@ -203,11 +207,10 @@ final class ConnectionLoop: Sendable {
     private func probe() {
         let fd = taskfcgi_accept(listenFD)
         guard fd >= 0 else {
-            switch errno {
+            let error = errno
+            switch error {
             case EAGAIN, EWOULDBLOCK: trouble.succeeded()
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                trouble.failed(errno)
-                table.withLock { $0.pausedUntil = monotonicNanoseconds64() + 100_000_000 }
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM: pauseAccepting(error)
             default: break
             }
             return

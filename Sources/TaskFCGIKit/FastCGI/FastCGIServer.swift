@@ -64,7 +64,7 @@ public final class FastCGIServer: Sendable {
         for index in 0..<threads {
             let thread = Thread { [self] in
                 CurrentThread.setName("taskfcgi-req\(index + 1)")
-                serve(index)
+                loop.run(RequestThread(server: self, index: index))
                 if live.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { finished.signal() }
             }
             thread.start()
@@ -82,8 +82,8 @@ public final class FastCGIServer: Sendable {
     /// true if they all finished. An inherited socket (systemd, spawn-fcgi) is left exactly as
     /// it is: connections not yet accepted wait in it for the next worker. A socket we created
     /// is first closed to newcomers (the unix socket file removed, so nginx fails over at once),
-    /// then what is already queued is served for up to `drain` seconds, then it is shut. Kept
-    /// connections close as soon as they are between requests.
+    /// then what is already queued is served for up to `drain` seconds, then it is shut. A kept
+    /// connection closes right after its next response; those left idle after a short grace close then.
     public func stop(drain: Double, deadline: DispatchTime) -> Bool {
         if !listener.isInherited {
             listener.stopNewConnections()
@@ -102,12 +102,10 @@ public final class FastCGIServer: Sendable {
         return done
     }
 
-    private func serve(_ index: Int) {
-        loop.run(RequestThread(server: self, index: index))
-    }
-
-    /// One request thread's handler (opened at its first request, on its own database connection)
-    /// and the request whose response it is sending.
+    /// One request thread's handler, on its own database connection (opened as the thread starts,
+    /// so a database outage later finds every thread connected and each request answers with the
+    /// outage's reason; opened again at a request if that failed), and the request whose response
+    /// it is sending.
     private final class RequestThread: ConnectionLoop.Responder {
         let server: FastCGIServer
         let index: Int
@@ -115,7 +113,10 @@ public final class FastCGIServer: Sendable {
         /// The last request, named if its response cannot be delivered.
         var last: (method: String, target: String)?
 
-        init(server: FastCGIServer, index: Int) { (self.server, self.index) = (server, index) }
+        init(server: FastCGIServer, index: Int) {
+            (self.server, self.index) = (server, index)
+            handler = server.openHandler(index)
+        }
 
         func respond(_ request: FastCGIRequest, into output: inout [UInt8]) {
             if handler == nil { handler = server.openHandler(index) }

@@ -78,17 +78,6 @@ enum Record {
         for _ in 0..<7 { out.append(0) }
     }
 
-    /// Appends `content` as records of `type` for request `id`, split at the record size limit.
-    static func appendStream(_ type: UInt8, id: UInt16, _ content: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        var offset = 0
-        while offset < content.count {
-            let length = min(maxContent, content.count - offset)
-            appendHeader(type, id: id, contentLength: length, to: &out)
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: content[offset..<(offset + length)]))
-            offset += length
-        }
-    }
-
     /// Appends one name-value pair in the params encoding (1-byte lengths below 128, else 4 bytes
     /// with the high bit set).
     static func appendPair(_ name: String, _ value: String, to out: inout [UInt8]) {

@@ -142,7 +142,7 @@ struct RequestReader {
     private mutating func stream(_ type: UInt8, _ content: UnsafeRawBufferPointer) -> Event? {
         guard var current = active else { return nil }
         // Taken out, so its buffers are referenced once and grow in place; put back at the end
-        // (a failure leaves it out: the connection closes).
+        // unless the request is complete or the stream failed.
         active = nil
         switch (type, current.phase) {
         case (Record.params, .params):
@@ -155,10 +155,7 @@ struct RequestReader {
                 current.paramsSeen += content.count
             }
         case (Record.stdin, .stdin):
-            if content.isEmpty {
-                active = nil
-                return .request(current.request)
-            }
+            if content.isEmpty { return .request(current.request) }
             current.bodySeen += content.count
             if current.request.refusal == nil {
                 if current.bodySeen > limits.maxBodyBytes {

@@ -105,28 +105,21 @@ public final class Connection: SQLExecutor {
     /// it is a savepoint of that one, with the same all-or-nothing effect.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         guard sqlite3_get_autocommit(handle) == 0 else { return try between("BEGIN IMMEDIATE", body) }
-        try run("SAVEPOINT nested_transaction")
-        do {
-            let result = try body()
-            try run("RELEASE nested_transaction")
-            return result
-        } catch {
-            _ = try? run("ROLLBACK TO nested_transaction")
-            _ = try? run("RELEASE nested_transaction")
-            throw error
-        }
+        return try between("SAVEPOINT nested_transaction", body, commit: "RELEASE nested_transaction",
+                           rollback: ["ROLLBACK TO nested_transaction", "RELEASE nested_transaction"])
     }
 
-    /// Runs `body` after `begin`; COMMIT if it returns, ROLLBACK if it throws. All three are
-    /// cached statements, so a transaction parses no SQL.
-    func between<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+    /// Runs `body` after `begin`; `commit` if it returns, `rollback` if it throws. All are cached
+    /// statements, so a transaction parses no SQL.
+    func between<T>(_ begin: String, _ body: () throws -> T, commit: String = "COMMIT",
+                    rollback: [String] = ["ROLLBACK"]) throws -> T {
         try run(begin)
         do {
             let result = try body()
-            try run("COMMIT")
+            try run(commit)
             return result
         } catch {
-            _ = try? run("ROLLBACK")
+            for undo in rollback { _ = try? run(undo) }
             throw error
         }
     }

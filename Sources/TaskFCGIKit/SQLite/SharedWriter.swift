@@ -59,6 +59,9 @@ public final class SharedWriter: Sendable {
         }
     }
 
+    /// Writes waiting for the write in progress, to be committed together next.
+    var queuedWrites: Int { gate.queued }
+
     /// Runs a batch as its leader: alone as it is, or several in one transaction.
     private func lead(_ batch: [WriteGate.Job], deadline: UInt64) {
         wait.begin(deadline: deadline)

@@ -103,6 +103,13 @@ final class WriteGate: @unchecked Sendable {
         }
     }
 
+    /// Writes queued for the next batch.
+    var queued: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return pending.count
+    }
+
     /// The leader is done with `batch`: each job's writer may return. `reachedDatabase` clears the
     /// stall (the other process let go).
     func leave(_ batch: [Job], reachedDatabase: Bool) {
