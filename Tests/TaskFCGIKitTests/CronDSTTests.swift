@@ -118,6 +118,17 @@ import Testing
             == ["2011-12-29T12:00:00-10:00", "2011-12-31T00:00:00+14:00", "2011-12-31T12:00:00+14:00"])
     }
 
+    // Found by the "cron" fuzz target: past 2200 (where the zone's offset table ends) the offsets
+    // came from Foundation but no transition was known, so a wildcard slot landed in the gap.
+    @Test func wildcardSkipsGapsPastTheOffsetTable() throws {
+        #expect(try slots("*/15 2 * * *", "Europe/Berlin", after: "2202-03-27T23:00:00Z", count: 2)
+            == ["2202-03-29T02:00:00+02:00", "2202-03-29T02:15:00+02:00"])
+        // 28 March on a Sunday is always the EU's last Sunday of March, whose 02:xx is skipped.
+        let cron = try CronExpression(parsing: "*/15 2 28 3 */7")
+        let berlin = try #require(Zone(identifier: "Europe/Berlin"))
+        #expect(cron.nextSlot(after: try #require(RFC3339.parse("2027-03-28T00:11:19Z")), in: berlin) == nil)
+    }
+
     @Test func wildcardIsDecidedByTheMinuteAndHourFields() throws {
         for text in ["* * * * *", "*/15 2 * * *", "0 * * * *", "0 */2 * * *", "@hourly"] {
             #expect(try CronExpression(parsing: text).runsByWallClock, "\(text)")

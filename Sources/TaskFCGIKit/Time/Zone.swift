@@ -26,10 +26,15 @@ public struct Zone: Sendable {
         local(seconds: instant.milliseconds.floorDiv(1000)).offset
     }
 
-    /// The first instant after `instant` at which this zone's offset changes (before 2200); nil
-    /// when none is known, so the offset at `instant` holds from then on.
+    /// The first instant after `instant` at which this zone's offset changes; nil when none is
+    /// known, so the offset at `instant` holds from then on. Past the table's last transition
+    /// Foundation answers, as `offset(at:)` does there (a cron slot in 2202 still meets DST).
     public func nextTransition(after instant: Instant) -> Instant? {
-        table.nextTransition(after: instant.milliseconds.floorDiv(1000)).map { Instant(milliseconds: $0 * 1000) }
+        let seconds = instant.milliseconds.floorDiv(1000)
+        if let next = table.nextTransition(after: seconds) { return Instant(milliseconds: next * 1000) }
+        let after = Date(timeIntervalSince1970: Double(seconds))
+        guard let next = timeZone.nextDaylightSavingTimeTransition(after: after), next > after else { return nil }
+        return Instant(milliseconds: Int64(next.timeIntervalSince1970.rounded(.down)) * 1000)
     }
 
     /// The civil time on a wall clock in this zone at `instant`.
