@@ -18,9 +18,12 @@ let package = Package(
         .systemLibrary(name: "CPostgreSQL", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // libxcrypt's crypt_r, to check operators' `htpasswd -B` passwords.
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        // OpenSSL's libcrypto for the webhook signatures (HMAC-SHA256), libcurl to deliver them.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Everything testable: storage, config, log, jobs, HTTP, pages, FastCGI serving.
         .target(name: "TaskFCGIKit", dependencies: [
-            "CFastCGI", "CSQLite", "CCrypt",
+            "CFastCGI", "CSQLite", "CCrypt", "COpenSSL", "CCurl",
             .target(name: "CPostgreSQL", condition: .when(traits: ["PostgreSQL"])),
         ]),
         .executableTarget(name: "TaskFCGI", dependencies: ["TaskFCGIKit"]),

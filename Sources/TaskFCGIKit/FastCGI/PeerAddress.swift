@@ -102,22 +102,32 @@ enum PeerAddress: CustomStringConvertible {
         }
         guard named == 0 else { return nil }
         switch Int32(storage.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    var address = inet.pointee.sin_addr
-                    return .ip(IPAddress(bytes: withUnsafeBytes(of: &address) { Array($0) }), port: UInt16(bigEndian: inet.pointee.sin_port))
-                }
+        case AF_INET, AF_INET6:
+            let found = withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { PeerAddress.ip(from: $0) }
             }
-        case AF_INET6:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet in
-                    var address = inet.pointee.sin6_addr
-                    return .ip(IPAddress(bytes: withUnsafeBytes(of: &address) { Array($0) }), port: UInt16(bigEndian: inet.pointee.sin6_port))
-                }
-            }
+            return found.map { .ip($0.address, port: $0.port) }
         case AF_UNIX:
             return .unix(pid: peer ? credentialsPID(fd) : nil)
+        default:
+            return nil
+        }
+    }
+
+    /// The address and port in `address`, an AF_INET or AF_INET6 socket address that really is
+    /// as long as its family says (a `sockaddr_in6` for IPv6); nil for any other family.
+    static func ip(from address: UnsafePointer<sockaddr>) -> (address: IPAddress, port: UInt16)? {
+        switch Int32(address.pointee.sa_family) {
+        case AF_INET:
+            return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+                var raw = inet.pointee.sin_addr
+                return (IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }), UInt16(bigEndian: inet.pointee.sin_port))
+            }
+        case AF_INET6:
+            return address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet in
+                var raw = inet.pointee.sin6_addr
+                return (IPAddress(bytes: withUnsafeBytes(of: &raw) { Array($0) }), UInt16(bigEndian: inet.pointee.sin6_port))
+            }
         default:
             return nil
         }
