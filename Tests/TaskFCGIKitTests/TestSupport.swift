@@ -111,7 +111,8 @@ final class TempStore {
     let path: String?
     private let open: () throws -> (TaskStore, JobStore, any SQLExecutor)
 
-    init(_ backend: Backend = .sqlite, _ label: String = #function) throws {
+    /// `events`: the task stores queue webhook deliveries there (as a worker with webhooks does).
+    init(_ backend: Backend = .sqlite, _ label: String = #function, events: TaskEvents? = nil) throws {
         self.backend = backend
         switch backend {
         case .sqlite:
@@ -121,7 +122,7 @@ final class TempStore {
             (self.folder, self.path) = (folder, path)
             open = {
                 let db = try Connection(location: path)
-                return (SQLiteTaskStore(db), SQLiteJobStore(db), db)
+                return (SQLiteTaskStore(db, events: events), SQLiteJobStore(db), db)
             }
         case .postgres:
             (folder, path) = (nil, nil)
@@ -131,7 +132,7 @@ final class TempStore {
                                                    log: try Log(path: "-", level: .error), now: Instant(milliseconds: 0))
             open = {
                 let db = try storage.connect()
-                return (PostgresTaskStore(db), PostgresJobStore(db), db)
+                return (PostgresTaskStore(db, events: events), PostgresJobStore(db), db)
             }
             #else
             throw HarnessFailure("this build has no PostgreSQL")

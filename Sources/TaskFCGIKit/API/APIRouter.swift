@@ -4,7 +4,8 @@ enum APIRouter {
     /// The API's response for an `/api/` route; nil for every other route.
     static func handle(_ request: Request, _ app: AppContext, route: Route, parameter: String?, operator who: Operator?) -> Response? {
         switch route {
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit: break
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit,
+             .apiQueue, .apiQueueRetry, .apiQueueDiscard: break
         default: return nil
         }
         do {
@@ -47,6 +48,12 @@ enum APIRouter {
         case .apiJobResume:
             try Router.allow(method, ["POST"])
             return try APIJobPause.resume(request, app, name: parameter ?? "", by: who)
+        case .apiQueue:
+            try Router.allow(method, ["GET", "HEAD"])
+            return try APIQueue.view(request, app)
+        case .apiQueueRetry, .apiQueueDiscard:
+            try Router.allow(method, ["POST"])
+            return try APIQueue.act(route == .apiQueueRetry ? .retry : .discard, request, app, id: parameter ?? "", by: who)
         case .apiOpenAPI:
             try Router.allow(method, ["GET", "HEAD"])
             return Response(status: 200, headers: [("Content-Type", "application/json")] + APIResponse.headers,

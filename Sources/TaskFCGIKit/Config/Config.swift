@@ -77,11 +77,16 @@ public struct Config: Sendable {
     public var operators: String?
     /// A file holding the bearer token that lets a scraper read `/metrics` (and nothing else).
     public var metricsToken: String?
+    /// The queue threads (`queue.concurrency`) and how long finished jobs are kept (`queue.retain`).
+    public var queue = JobQueue.Settings()
+    /// The sections queued job kinds own (`webhooks`), as written: each kind decodes its own
+    /// (`QueueRegistry`), and the load checks them all.
+    var sections: [String: JSONValue] = [:]
 
     /// Keys accepted at the top level (anything else is refused by name).
     static let keys = ["connectionString", "passwordFile", "logPath", "listen", "threads", "timeZone", "logLevel", "logFormat",
                        "metrics", "maxBodyBytes", "busyTimeout", "jobs", "stopTimeout", "trustedProxies",
-                       "operators", "metricsToken"] + ConnectionSettings.keys
+                       "operators", "metricsToken", "queue"] + ConnectionSettings.keys + QueueRegistry.sections
 
     /// The folder relative paths in the file are resolved against.
     public var folder: String { (file as NSString).deletingLastPathComponent }
@@ -164,7 +169,21 @@ extension Config {
             operators: try operatorFile("operators", root: root, folder: folder),
             metricsToken: try operatorFile("metricsToken", root: root, folder: folder))
         config.connections = try ConnectionSettings(root)
+        config.queue = try queueSettings(root)
+        for section in QueueRegistry.sections { config.sections[section] = root.fields[section] }
+        try QueueRegistry.validate(config)
         return config
+    }
+
+    private static func queueSettings(_ root: ConfigReader) throws -> JobQueue.Settings {
+        var settings = JobQueue.Settings()
+        guard let queue = try root.object("queue", allowed: ["concurrency", "retain"]) else { return settings }
+        settings.concurrency = try queue.integer("concurrency", in: 1...64) ?? settings.concurrency
+        if let retain = try queue.interval("retain") {
+            guard retain >= .minutes(1) else { throw queue.error("retain", "\(retain) is too short; at least 1m") }
+            settings.retain = retain
+        }
+        return settings
     }
 
     static let jobKeys = ["interval", "cron", "misfire", "enabled", "timeout"]

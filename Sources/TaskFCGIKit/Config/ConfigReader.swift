@@ -101,6 +101,15 @@ struct ConfigReader {
         return try ConfigReader(value, file: file, path: keyPath(key), allowed: allowed)
     }
 
+    /// An array of objects, each read with its own reader (`endpoints[2].url` in errors).
+    func objects(_ key: String, allowed: [String]) throws -> [ConfigReader]? {
+        guard let value = value(key) else { return nil }
+        guard case .array(let items) = value else { throw error(key, "expected an array of objects, found \(value.kind)") }
+        return try items.enumerated().map { index, item in
+            try ConfigReader(item, file: file, path: keyPath(key) + "[\(index + 1)]", allowed: allowed)
+        }
+    }
+
     /// The allowed key within two edits of a misspelt one, for the error's hint.
     static func closest(to key: String, in allowed: [String]) -> String? {
         allowed.map { ($0, editDistance($0.lowercased(), key.lowercased())) }

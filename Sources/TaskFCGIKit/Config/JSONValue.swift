@@ -1,5 +1,5 @@
 /// A parsed JSON5 document, walked by `ConfigReader` so every error can name its key.
-enum JSONValue: Equatable {
+enum JSONValue: Equatable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)

@@ -11,6 +11,8 @@ public protocol Storage: Sendable {
     func openStores() throws -> (TaskStore, JobStore)
     /// The last step of a clean stop.
     func close(log: Log)
+    /// Where the stores queue webhook deliveries for task changes (nil: no webhooks).
+    var events: TaskEvents? { get }
 }
 
 /// SQLite: one file; each thread reads on its own connection and writes through the process's
@@ -19,6 +21,8 @@ public struct SQLiteStorage: Storage {
     public let location: String
     let busyTimeout: Interval
     let writer: SharedWriter
+    /// Where the stores queue webhook deliveries for task changes (nil: no webhooks).
+    public let events: TaskEvents?
 
     public var displayed: String { location }
     public var backend: String { "sqlite" }
@@ -26,10 +30,12 @@ public struct SQLiteStorage: Storage {
     public var watchInterval: Interval { .milliseconds(250) }
 
     /// Opens the file, applies the migrations it lacks (logging each) and opens the write connection.
-    public static func open(_ location: String, busyTimeout: Interval, log: Log, now: Instant) throws -> SQLiteStorage {
+    public static func open(_ location: String, busyTimeout: Interval, log: Log, now: Instant,
+                            events: TaskEvents? = nil) throws -> SQLiteStorage {
         let db = try connect(location, busyTimeout)
         for name in try Schema.migrate(db, now: now) { log.info("db", "applied migration \(name)") }
-        return SQLiteStorage(location: location, busyTimeout: busyTimeout, writer: SharedWriter(try connect(location, busyTimeout)))
+        return SQLiteStorage(location: location, busyTimeout: busyTimeout, writer: SharedWriter(try connect(location, busyTimeout)),
+                             events: events)
     }
 
     private static func connect(_ location: String, _ busyTimeout: Interval) throws -> Connection {
@@ -38,7 +44,7 @@ public struct SQLiteStorage: Storage {
 
     public func openStores() throws -> (TaskStore, JobStore) {
         let connection = try Self.connect(location, busyTimeout)
-        return (SQLiteTaskStore(connection, writer: writer), SQLiteJobStore(connection, writer: writer))
+        return (SQLiteTaskStore(connection, writer: writer, events: events), SQLiteJobStore(connection, writer: writer))
     }
 
     /// Folds what it can of the WAL back into the database file. PASSIVE never waits for readers

@@ -118,16 +118,24 @@ public struct CompleteDueTasks: Job {
         while !context.isStopping {
             let asked = pacer.rows
             let began = monotonicNanoseconds()
-            // The `completed = 0` guard makes a repeated batch a no-op: an action date is written
-            // once and never rewritten, whichever holder's batch gets there first.
-            // RETURNING (SQLite ≥ 3.35, PostgreSQL) hands back the due dates for the lateness metric.
+            let events = context.events.flatMap { $0.wants(.completed) ? $0 : nil }
             let dues = try context.batch { db in
-                try db.query("""
-                    UPDATE tasks SET completed = 1, action_at = ?1
-                    WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
-                    RETURNING due_at
-                    """, .int(context.startedAt.milliseconds), .int(Int64(asked))).compactMap { $0.first?.int }
+                guard let events else {
+                    return try db.query(Self.completeDue(returning: "due_at"), .int(context.startedAt.milliseconds), .int(Int64(asked)))
+                        .compactMap { $0.first?.int }
+                }
+                // Each completed task queues its deliveries in this batch: a batch that rolls back notifies no one.
+                let rows = try db.query(Self.completeDue(returning: "id, title, due_at, created_at"),
+                                        .int(context.startedAt.milliseconds), .int(Int64(asked)))
+                for row in rows {
+                    guard let id = row[0].int, let title = row[1].text, let due = row[2].int, let created = row[3].int else { continue }
+                    let task = TaskItem(id: id, title: title, due: Instant(milliseconds: due), isCompleted: true,
+                                        actionAt: context.startedAt, createdAt: Instant(milliseconds: created))
+                    try events.record(.completed, task, in: db, now: context.startedAt)
+                }
+                return rows.compactMap { $0[2].int }
             }
+            if !dues.isEmpty { events?.committed() }
             context.completed(dues: dues)
             total += dues.count
             if dues.count < asked { break }
@@ -138,6 +146,18 @@ public struct CompleteDueTasks: Job {
 
     public func nextWork(_ tasks: TaskStore) throws -> Instant? {
         try tasks.earliestPendingDue()
+    }
+
+    /// The sweep's statement. The `completed = 0` guard makes a repeated batch a no-op: an action
+    /// date is written once and never rewritten, whichever holder's batch gets there first.
+    /// RETURNING (SQLite ≥ 3.35, PostgreSQL) hands back the due dates for the lateness metric, and
+    /// the tasks themselves when they are to be notified.
+    static func completeDue(returning columns: String) -> String {
+        """
+        UPDATE tasks SET completed = 1, action_at = ?1
+        WHERE id IN (SELECT id FROM tasks WHERE completed = 0 AND due_at <= ?1 ORDER BY due_at LIMIT ?2)
+        RETURNING \(columns)
+        """
     }
 }
 

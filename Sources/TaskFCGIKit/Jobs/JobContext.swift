@@ -37,6 +37,9 @@ public final class JobContext {
         (self.clock, self.stopping, self.renewed, self.metrics) = (clock, stopping, renewed, metrics)
     }
 
+    /// Where task changes queue their webhook deliveries (on a batch's executor), if anywhere.
+    public var events: TaskEvents? { tasks.events }
+
     /// Reports tasks a committed batch completed at `startedAt` (their due dates, Unix ms), for the
     /// lateness histogram in `/metrics`.
     public func completed(dues: [Int64]) { metrics?.completed(dues: dues, action: startedAt) }

@@ -51,4 +51,7 @@ public protocol JobStore: AuditStore {
     /// True when another connection or process has committed since the previous call: the job
     /// thread's cheap way to notice tasks created by other workers sharing the database.
     func changedElsewhere() throws -> Bool
+
+    /// The durable queue, on this store's connection.
+    var queue: any QueueStore { get }
 }

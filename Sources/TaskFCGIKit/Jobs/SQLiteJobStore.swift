@@ -7,11 +7,15 @@ public final class SQLiteJobStore: JobStore {
     /// Where this store's writes go (the audit extension writes through it too).
     let writes: Writes
     private var dataVersion: Int64?
+    private lazy var queueStore = SQLiteQueueStore(db: db, writes: writes)
 
     public init(_ db: Connection, writer: SharedWriter? = nil) {
         self.db = db
         writes = Writes(db: db, writer: writer)
     }
+
+    /// The queue on this connection.
+    public var queue: any QueueStore { queueStore }
 
     private static let leaseColumns = "holder, pid, host, machine, generation, acquired_at, expires_at"
 

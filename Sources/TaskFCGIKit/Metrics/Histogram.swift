@@ -49,5 +49,7 @@ public enum Buckets {
     /// One job run: 1 ms … 10 min (a purge of millions of rows takes minutes).
     public static let job: [Double] = [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120, 600]
     /// Due date to action date: the product's promise is milliseconds, the fallback the job's interval.
+    /// Enqueue to completion of queued jobs: from a local delivery to a day of retries.
+    public static let queue: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86400]
     public static let lateness: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 3600]
 }

@@ -68,12 +68,14 @@ public final class JobMetrics: Sendable {
 public final class Metrics: Sendable {
     public let requests = RequestMetrics()
     public let jobs: JobMetrics
+    public let queue: QueueMetrics
     /// The storage backend, for `taskfcgi_build_info`.
     public let backend: String
 
-    /// Metrics for a worker running `jobs` on `backend`.
-    public init(jobs: [String], backend: String = "sqlite") {
+    /// Metrics for a worker running `jobs` and queued `queueKinds` on `backend`.
+    public init(jobs: [String], queueKinds: [String] = [], backend: String = "sqlite") {
         self.jobs = JobMetrics(jobs: jobs)
+        queue = QueueMetrics(kinds: queueKinds)
         self.backend = backend
     }
 }

@@ -125,6 +125,12 @@ public final class PGConnection: SQLExecutor {
         }
     }
 
+    /// `body` in a transaction when `wanted` (a write that queues follow-up work must commit
+    /// with it), else as it is (a single statement is atomic by itself).
+    func maybeTransaction<T>(_ wanted: Bool, _ body: () throws -> T) throws -> T {
+        wanted ? try transaction(body) : try body()
+    }
+
     /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")

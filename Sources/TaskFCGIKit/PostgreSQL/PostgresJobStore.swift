@@ -5,11 +5,8 @@
 /// row) waits for that commit and then finds a new holder's lease, never a half-finished batch.
 public final class PostgresJobStore: JobStore {
     let db: PGConnection
-    private var listening = false
-    /// `db.reconnects` when the job thread last looked for changes.
-    private var reconnectsSeen = 0
-    /// When a broken listening connection was last tried again (monotonic µs).
-    private var lastReconnectAttempt: Int64 = 0
+    private let watch = PGWatch(channel: "taskfcgi_tasks")
+    private lazy var queueStore = PostgresQueueStore(db)
 
     public init(_ db: PGConnection) { self.db = db }
 
@@ -106,26 +103,10 @@ public final class PostgresJobStore: JobStore {
     public func recentLateness(limit: Int) throws -> [Int64] { try JobRecordsSQL.recentLateness(db, limit: limit) }
 
     /// A NOTIFY from any host's task write since the last call (the first call starts listening),
-    /// or a reconnect since then: notifications sent while the connection was down are lost, so
-    /// the job thread must look again. A broken connection is tried again every 250 ms rather than
-    /// at the next renewal (up to a third of the TTL later), so tasks created on other hosts just
-    /// after a server restart or failover still wake the holder on time.
-    public func changedElsewhere() throws -> Bool {
-        guard listening else {
-            try db.keep("LISTEN taskfcgi_tasks")
-            (listening, reconnectsSeen) = (true, db.reconnects)
-            return false
-        }
-        var changed = db.notified()
-        if !db.isConnected, monotonicMicroseconds() - lastReconnectAttempt >= 250_000 {
-            lastReconnectAttempt = monotonicMicroseconds()
-            try db.reconnect()
-        }
-        if db.reconnects != reconnectsSeen {
-            reconnectsSeen = db.reconnects
-            changed = true
-        }
-        return changed
-    }
+    /// or a reconnect since then (see `PGWatch`).
+    public func changedElsewhere() throws -> Bool { try watch.changed(db) }
+
+    /// The queue on this connection.
+    public var queue: any QueueStore { queueStore }
 }
 #endif

@@ -2,7 +2,10 @@
 /// The schema on PostgreSQL: the same tables, columns and meanings as on SQLite (times as Unix
 /// milliseconds, `completed` as 0/1), so a job's SQL runs on both.
 enum PostgresSchema {
-    static let migrations: [Migration] = [
+    static let migrations: [Migration] = core + QueueRegistry.migrations(.postgres)
+
+    /// The app's own schema steps.
+    static let core: [Migration] = [
         Migration(name: "001-postgres-schema", sql: """
             CREATE TABLE tasks (
                 id          BIGSERIAL PRIMARY KEY,
@@ -154,6 +157,7 @@ enum PostgresSchema {
             ALTER TABLE job_schedule ADD COLUMN paused_until BIGINT;
             ALTER TABLE job_schedule ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;
             """),
+        Migration(name: "007-create-queue", sql: QueueSchema.tables(.postgres)),
     ]
 
     /// Any number, the same in every worker: the advisory lock that serializes migrations.

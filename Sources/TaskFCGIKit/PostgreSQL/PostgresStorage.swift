@@ -6,6 +6,7 @@ public struct PostgresStorage: Storage {
     let conninfo: String
     let password: String?
     let busyTimeout: Interval
+    public var events: TaskEvents? = nil
 
     public var displayed: String { DatabaseLocation.postgres(conninfo).displayed }
     public var backend: String { "postgresql" }
@@ -14,8 +15,8 @@ public struct PostgresStorage: Storage {
 
     /// Connects, checks the server's version and applies the migrations it lacks (logging each).
     public static func open(_ conninfo: String, password: String?, busyTimeout: Interval, log: Log,
-                            now: Instant) throws -> PostgresStorage {
-        let storage = PostgresStorage(conninfo: conninfo, password: password, busyTimeout: busyTimeout)
+                            now: Instant, events: TaskEvents? = nil) throws -> PostgresStorage {
+        let storage = PostgresStorage(conninfo: conninfo, password: password, busyTimeout: busyTimeout, events: events)
         let db = try storage.connect()
         for name in try PostgresSchema.migrate(db, now: now) { log.info("db", "applied migration \(name)") }
         return storage
@@ -31,7 +32,7 @@ public struct PostgresStorage: Storage {
 
     public func openStores() throws -> (TaskStore, JobStore) {
         let db = try connect()
-        return (PostgresTaskStore(db), PostgresJobStore(db))
+        return (PostgresTaskStore(db, events: events), PostgresJobStore(db))
     }
 
     public func close(log: Log) {}

@@ -2,8 +2,9 @@
 /// The task store on PostgreSQL, on its thread's own connection.
 public final class PostgresTaskStore: TaskStore {
     let db: PGConnection
+    public let events: TaskEvents?
 
-    public init(_ db: PGConnection) { self.db = db }
+    public init(_ db: PGConnection, events: TaskEvents? = nil) { (self.db, self.events) = (db, events) }
 
     private static let columns = "id, title, due_at, completed, action_at, created_at"
     private static let selectByID = "SELECT \(columns) FROM tasks WHERE id = ?"
@@ -33,13 +34,23 @@ public final class PostgresTaskStore: TaskStore {
     }
 
     public func create(title: String, due: Instant, now: Instant) throws -> TaskItem {
+        let events = self.events.flatMap { $0.wants(.created) ? $0 : nil }
+        let task = try db.maybeTransaction(events != nil) { try insert(title: title, due: due, now: now, events: events) }
+        events?.committed()
+        return task
+    }
+
+    /// The INSERT, and its deliveries on the same connection (inside the caller's transaction).
+    private func insert(title: String, due: Instant, now: Instant, events: TaskEvents?) throws -> TaskItem {
         let id = try db.firstRow("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?) RETURNING id",
                                  [.text(title), .int(due.milliseconds), .int(now.milliseconds)]) { $0.int(0) } ?? 0
-        return TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
+        let task = TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
+        try events?.record(.created, task, in: db, now: now)
+        return task
     }
 
     public func create(title: String, due: Instant, now: Instant, idempotencyKey key: String, keptSince: Instant) throws -> KeyedCreate {
-        try db.transaction {
+        let outcome = try db.transaction { () throws -> KeyedCreate in
             try db.run("""
                 DELETE FROM idempotency_keys WHERE idem_key IN
                     (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT 100)
@@ -61,10 +72,12 @@ public final class PostgresTaskStore: TaskStore {
                 guard let earlier else { return .keyReused }
                 return earlier.title == title && earlier.due == due ? .replayed(earlier) : .keyReused
             }
-            let task = try create(title: title, due: due, now: now)
+            let task = try insert(title: title, due: due, now: now, events: events)
             try db.run("UPDATE idempotency_keys SET task_id = ? WHERE idem_key = ?", [.int(task.id), .text(key)])
             return .created(task)
         }
+        if case .created = outcome { events?.committed() }
+        return outcome
     }
 
     public func task(id: Int64) throws -> TaskItem? {
@@ -79,7 +92,18 @@ public final class PostgresTaskStore: TaskStore {
     }
 
     public func delete(id: Int64) throws -> Bool {
-        try db.run("DELETE FROM tasks WHERE id = ?", [.int(id)]) > 0
+        guard let events = events.flatMap({ $0.wants(.deleted) ? $0 : nil }) else {
+            return try db.run("DELETE FROM tasks WHERE id = ?", [.int(id)]) > 0
+        }
+        let deleted = try db.transaction {
+            guard let task = try db.firstRow("DELETE FROM tasks WHERE id = ? RETURNING \(Self.columns)", [.int(id)], map: Self.task) else {
+                return false
+            }
+            try events.record(.deleted, task, in: db, now: SystemClock().now())
+            return true
+        }
+        if deleted { events.committed() }
+        return deleted
     }
 
     public func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem] {

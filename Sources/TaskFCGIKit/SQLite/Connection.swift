@@ -109,6 +109,12 @@ public final class Connection: SQLExecutor {
                            rollback: ["ROLLBACK TO nested_transaction", "RELEASE nested_transaction"])
     }
 
+    /// `body` in a transaction when `wanted` (a write that queues follow-up work must commit
+    /// with it), else as it is (a single statement is atomic by itself).
+    func maybeTransaction<T>(_ wanted: Bool, _ body: () throws -> T) throws -> T {
+        wanted ? try transaction(body) : try body()
+    }
+
     /// Runs `body` after `begin`; `commit` if it returns, `rollback` if it throws. All are cached
     /// statements, so a transaction parses no SQL.
     func between<T>(_ begin: String, _ body: () throws -> T, commit: String = "COMMIT",

@@ -30,14 +30,17 @@ public enum Startup {
         }
         switch config.database {
         case .sqlite(let location):
-            do { return try SQLiteStorage.open(location, busyTimeout: config.busyTimeout, log: log, now: now) } catch {
+            do {
+                return try SQLiteStorage.open(location, busyTimeout: config.busyTimeout, log: log, now: now,
+                                              events: QueueRegistry.taskEvents(for: config))
+            } catch {
                 throw failure(error)
             }
         case .postgres(let conninfo):
             #if PostgreSQL
             do {
                 return try PostgresStorage.open(conninfo, password: config.password, busyTimeout: config.busyTimeout,
-                                                log: log, now: now)
+                                                log: log, now: now, events: QueueRegistry.taskEvents(for: config))
             } catch { throw failure(error) }
             #else
             _ = conninfo

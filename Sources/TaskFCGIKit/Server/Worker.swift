@@ -58,12 +58,18 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
-        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name)) : nil
+        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name), queueKinds: QueueRegistry.kinds(for: config).map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
                                maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs,
                                history: config.jobHistory) {
             try environment.openStores()
         }
+        let queue = JobQueue(kinds: QueueRegistry.kinds(for: config), settings: config.queue, log: log, clock: clock,
+                             watchInterval: environment.storage.watchInterval, metrics: metrics?.queue,
+                             isRescuer: { runner.status.holdsLease }) {
+            try environment.openStores().1.queue
+        }
+        environment.storage.events?.onEnqueue { queue.notify() }
         let stats = ServerStats(threads: config.threads, startedAt: clock.now())
         let operators: OperatorGate
         do { operators = try OperatorGate.load(operatorsFile: config.operators, metricsTokenFile: config.metricsToken) } catch {
@@ -79,7 +85,7 @@ public enum Worker {
                 let (tasks, jobStore) = try environment.openStores()
                 let context = AppContext(store: tasks, jobStore: jobStore, zone: config.zone, clock: clock, log: log,
                                          jobs: runner, stats: stats, metrics: metrics, operators: operators,
-                                         notifyJobs: { runner.notify(due: $0) })
+                                         notifyJobs: { runner.notify(due: $0) }, queueChanged: { queue.notify() })
                 return App.handler(context)
             }
         } catch {
@@ -89,6 +95,7 @@ public enum Worker {
         log.info("main", config.operators.map { "operator routes: HTTP Basic for the \(operators.userCount) users in \($0)" }
                  ?? "operator routes: loopback clients only (no \"operators\" file configured)")
         runner.start()
+        queue.start()
         server.start()
         // Logged once the threads run, so "started" means serving.
         log.info("main", "taskfcgi \(Options.version) started (pid \(getpid()), listening on \(config.listen), \(config.threads) threads, database \(environment.storage.displayed), time zone \(config.zone.identifier))")
@@ -118,7 +125,7 @@ public enum Worker {
             log.info("main", "\(Signals.name(signal)) received: stopping")
             break
         }
-        stop(server, runner, environment)
+        stop(server, runner, queue, environment)
         return 0
     }
 
@@ -134,7 +141,7 @@ public enum Worker {
     /// Reverse start order within `stopTimeout`: no new connections (after at most a short drain
     /// of those nginx already queued on a socket we own), the requests in flight until 60 % of
     /// the budget, the job thread until 90 %, then a checkpoint that never waits.
-    private static func stop(_ server: FastCGIServer, _ runner: JobRunner, _ environment: Environment) {
+    private static func stop(_ server: FastCGIServer, _ runner: JobRunner, _ queue: JobQueue, _ environment: Environment) {
         let log = environment.log
         let budget = Double(environment.config.stopTimeout.milliseconds) / 1000
         let began = DispatchTime.now()
@@ -144,6 +151,8 @@ public enum Worker {
         }
         let jobBudget = (Double(at(0.9).uptimeNanoseconds) - Double(DispatchTime.now().uptimeNanoseconds)) / 1e9
         if !runner.stop(timeout: max(0.1, jobBudget)) { log.warning("main", "the job thread did not stop in time") }
+        // Attempts in flight finish or are rescued after a restart (their claims name this process).
+        if !queue.stop(timeout: 0.5) { log.info("main", "queue threads still delivering at exit; the next worker retries those jobs") }
         checkpoint(environment)
         let took = Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e6
         log.info("main", "stop took \(JobRunner.milliseconds(Int64(took * 1000))) ms")

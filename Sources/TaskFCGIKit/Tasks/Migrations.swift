@@ -6,7 +6,10 @@ public struct Migration: Sendable {
 
 /// The schema, as the ordered list of migrations that build it.
 public enum Schema {
-    public static let migrations: [Migration] = [
+    public static let migrations: [Migration] = core + QueueRegistry.migrations(.sqlite)
+
+    /// The app's own schema steps.
+    static let core: [Migration] = [
         Migration(name: "001-create-tasks", sql: """
             CREATE TABLE tasks (
                 id          INTEGER PRIMARY KEY,
@@ -162,6 +165,7 @@ public enum Schema {
             ALTER TABLE job_schedule ADD COLUMN paused_until INTEGER;   -- Unix ms; NULL: until resumed
             ALTER TABLE job_schedule ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
             """),
+        Migration(name: "010-create-queue", sql: QueueSchema.tables(.sqlite)),
     ]
 
     /// Why a database cannot be used with this build.

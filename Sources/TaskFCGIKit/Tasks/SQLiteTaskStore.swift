@@ -4,10 +4,12 @@ public final class SQLiteTaskStore: TaskStore {
     /// The connection, for callers that need SQLite itself (checkpoints, tests).
     public let db: Connection
     private let writes: Writes
+    public let events: TaskEvents?
 
-    public init(_ db: Connection, writer: SharedWriter? = nil) {
+    public init(_ db: Connection, writer: SharedWriter? = nil, events: TaskEvents? = nil) {
         self.db = db
         writes = Writes(db: db, writer: writer)
+        self.events = events
     }
 
     private static let columns = "id, title, due_at, completed, action_at, created_at"
@@ -47,11 +49,18 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func create(title: String, due: Instant, now: Instant) throws -> TaskItem {
+        let events = self.events.flatMap { $0.wants(.created) ? $0 : nil }
         let id = try write { db in
-            try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
-                       .text(title), .int(due.milliseconds), .int(now.milliseconds))
-            return db.lastInsertID
+            try db.maybeTransaction(events != nil) {
+                try db.run("INSERT INTO tasks (title, due_at, created_at) VALUES (?, ?, ?)",
+                           .text(title), .int(due.milliseconds), .int(now.milliseconds))
+                let id = db.lastInsertID
+                try events?.record(.created, TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil,
+                                                      createdAt: now), in: db, now: now)
+                return id
+            }
         }
+        events?.committed()
         return TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
     }
 
@@ -69,7 +78,20 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func delete(id: Int64) throws -> Bool {
-        try write { db in try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) } > 0
+        guard let events = events.flatMap({ $0.wants(.deleted) ? $0 : nil }) else {
+            return try write { db in try db.run("DELETE FROM tasks WHERE id = ?", .int(id)) } > 0
+        }
+        let deleted = try write { db in
+            try db.transaction {
+                guard let task = try db.firstRow("DELETE FROM tasks WHERE id = ? RETURNING \(Self.columns)", .int(id), map: Self.task) else {
+                    return false
+                }
+                try events.record(.deleted, task, in: db, now: SystemClock().now())
+                return true
+            }
+        }
+        if deleted { events.committed() }
+        return deleted
     }
 
     public func list(_ filter: TaskFilter, limit: Int, offset: Int) throws -> [TaskItem] {
@@ -121,7 +143,8 @@ public final class SQLiteTaskStore: TaskStore {
     }
 
     public func create(title: String, due: Instant, now: Instant, idempotencyKey key: String, keptSince: Instant) throws -> KeyedCreate {
-        try write { db in
+        let events = self.events
+        let outcome = try write { (db: Connection) throws -> KeyedCreate in
             try db.transaction {
                 // Expired keys go a few at a time, on the writes that add keys: no job needed.
                 try db.run("""
@@ -144,9 +167,13 @@ public final class SQLiteTaskStore: TaskStore {
                 let id = db.lastInsertID
                 try db.run("INSERT INTO idempotency_keys (idem_key, task_id, title, due_at, created_at) VALUES (?, ?, ?, ?, ?)",
                            .text(key), .int(id), .text(title), .int(due.milliseconds), .int(now.milliseconds))
-                return .created(TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now))
+                let task = TaskItem(id: id, title: title, due: due, isCompleted: false, actionAt: nil, createdAt: now)
+                try events?.record(.created, task, in: db, now: now)
+                return .created(task)
             }
         }
+        if case .created = outcome { events?.committed() }
+        return outcome
     }
 
     private func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T { try writes.run(body) }

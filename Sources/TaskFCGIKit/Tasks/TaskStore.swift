@@ -1,6 +1,9 @@
 /// The tasks, as the web pages read and change them; the job thread's lease, schedules and runs
 /// are `JobStore`'s, and jobs write tasks in fenced batches (`JobContext.batch`). One store per thread.
 public protocol TaskStore: AnyObject {
+    /// Where creates, deletes and completions queue their webhook deliveries, in the same
+    /// transaction as the change; nil when no webhooks are configured.
+    var events: TaskEvents? { get }
     /// Stores a new pending task.
     func create(title: String, due: Instant, now: Instant) throws -> TaskItem
     /// The task with `id`, if any.

@@ -16,13 +16,16 @@ public final class AppContext {
     public let metrics: Metrics?
     /// Who may use the operator routes (shared by every thread); loopback only when not given.
     public let operators: OperatorGate
+    /// Wakes this process's queue threads (a job was made available again).
+    public let queueChanged: @Sendable () -> Void
 
     public init(store: TaskStore, jobStore: JobStore, zone: Zone, clock: any WallClock = SystemClock(), log: Log,
                 jobs: JobsView? = nil, stats: ServerStats? = nil, metrics: Metrics? = nil, operators: OperatorGate? = nil,
-                notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }) {
+                notifyJobs: @escaping @Sendable (Instant) -> Void = { _ in }, queueChanged: @escaping @Sendable () -> Void = {}) {
         (self.store, self.jobStore, self.zone, self.clock, self.log) = (store, jobStore, zone, clock, log)
         (self.jobs, self.stats, self.metrics, self.notifyJobs) = (jobs, stats, metrics, notifyJobs)
         self.operators = operators ?? OperatorGate()
+        self.queueChanged = queueChanged
     }
 
     /// Writes an `[audit]` line and an audit row for this request's operator action.

@@ -11,6 +11,8 @@ enum JobsPages {
         var zone: Zone
         /// The newest audit entries, newest first.
         var audit: [AuditEntry] = []
+        /// The durable queue (nil in tests without one).
+        var queue: QueueActions.View?
         /// Each job's next slots (see `JobPreview`).
         var nextSlots: [String: [Instant]] = [:]
         /// A job "Run now" just ran although paused, to say so.
@@ -24,6 +26,7 @@ enum JobsPages {
             html.raw("</p>")
             if let name = model.ranWhilePaused { ranWhilePausedNotice(&html, name) }
             for job in model.status.jobs { section(&html, job, model) }
+            if let queue = model.queue { QueueSection.write(&html, queue, zone: model.zone) }
             AuditSection.write(&html, model.audit, zone: model.zone)
         }
     }

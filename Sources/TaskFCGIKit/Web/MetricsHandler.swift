@@ -13,6 +13,10 @@ enum MetricsHandler {
         out.gauge("taskfcgi_tasks", "Tasks by state, from the kept counts.",
                   [([("state", "pending")], Double(counts.pending)), ([("state", "completed")], Double(counts.completed))])
         if let metrics = app.metrics { jobs(&out, metrics.jobs.snapshot, held: app.jobs?.status.holdsLease ?? false) }
+        let queued = try app.jobStore.queue.counts()
+        out.gauge("taskfcgi_queue_jobs", "Queued jobs by state, in the database (every worker's).",
+                  QueueState.allCases.map { ([("state", $0.rawValue)], Double(queued[$0])) })
+        if let metrics = app.metrics { queue(&out, metrics.queue.snapshot) }
         return Response(status: 200, headers: [("Content-Type", format.contentType), ("Cache-Control", "no-store")],
                         body: Array(out.finished().utf8))
     }
@@ -41,6 +45,19 @@ enum MetricsHandler {
         }
         out.counter("taskfcgi_http_requests", "Requests answered by the app, by route template and status class.", answered)
         out.histogram("taskfcgi_http_request_duration_seconds", "Time the app took to answer, by route template.", durations)
+    }
+
+    private static func queue(_ out: inout Exposition, _ queue: QueueMetrics.Snapshot) {
+        var attempts: [(Exposition.Labels, UInt64)] = []
+        for kind in queue.finished.keys.sorted() {
+            for state in [QueueState.completed, .retryable, .discarded, .cancelled] {
+                attempts.append(([("kind", kind), ("outcome", state.rawValue)], queue.finished[kind]?[state] ?? 0))
+            }
+        }
+        out.counter("taskfcgi_queue_attempts", "Queued job attempts this worker finished, by kind and the state they left the job in (webhook deliveries: completed = delivered).", attempts)
+        out.counter("taskfcgi_queue_rescued", "Claims this worker's rescuer took back (the claiming worker died or overran).", [([], queue.rescued)])
+        out.histogram("taskfcgi_queue_enqueue_to_completion_seconds", "From enqueue to completion, for jobs this worker completed.",
+                      [([], queue.enqueueToCompletion)])
     }
 
     private static func jobs(_ out: inout Exposition, _ jobs: JobMetrics.Snapshot, held: Bool) {

@@ -7,9 +7,9 @@ enum OperatorAccess {
         // Every route is named: a new one must be placed on one side or the other.
         switch route {
         case .status, .metrics, .jobs, .jobRun, .jobPause, .jobResume, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume,
-             .apiAudit:
+             .apiAudit, .queueRetry, .queueDiscard, .apiQueue, .apiQueueRetry, .apiQueueDiscard:
             return true
-        case .apiUnknown: return path.hasPrefix("/api/jobs/") || path.hasPrefix("/api/audit/")
+        case .apiUnknown: return path.hasPrefix("/api/jobs/") || path.hasPrefix("/api/audit/") || path.hasPrefix("/api/queue/")
         case .unknown: return path.hasPrefix("/jobs/")
         case .root, .healthz, .tasks, .taskNew, .task, .taskEdit, .taskDelete, .taskChanges, .asset, .apiTasks, .apiTask,
              .apiOpenAPI:

@@ -28,7 +28,7 @@ enum OpsHandlers {
         let schedules = try app.jobStore.schedules()
         var model = JobsPages.Model(status: status, runs: runs, schedules: schedules,
                                     lease: try app.jobStore.currentLease(), now: app.clock.now(), zone: app.zone,
-                                    audit: try app.jobStore.recentAudit(limit: 100))
+                                    audit: try app.jobStore.recentAudit(limit: 100), queue: try QueueActions.view(app))
         for job in status.jobs { model.nextSlots[job.name] = JobPreview.nextSlots(job.name, schedules[job.name], app) }
         // Only a job's own name is echoed, never other text from the address.
         let ran = try request.queryParameters()["ran-while-paused"]

@@ -7,6 +7,7 @@ public enum Route: Int, CaseIterable, Sendable {
     case tasks, taskNew, task, taskEdit, taskDelete, taskChanges, asset
     case apiTasks, apiTask, apiJobs, apiJobRun, apiJobPause, apiJobResume, apiOpenAPI, apiUnknown
     case apiAudit
+    case queueRetry, queueDiscard, apiQueue, apiQueueRetry, apiQueueDiscard
     /// Any other path (a 404).
     case unknown
 
@@ -37,6 +38,11 @@ public enum Route: Int, CaseIterable, Sendable {
         case .apiOpenAPI: return "/api/openapi.json"
         case .apiUnknown: return "/api/other"
         case .apiAudit: return "/api/audit"
+        case .queueRetry: return "/jobs/queue/{id}/retry"
+        case .queueDiscard: return "/jobs/queue/{id}/discard"
+        case .apiQueue: return "/api/queue"
+        case .apiQueueRetry: return "/api/queue/{id}/retry"
+        case .apiQueueDiscard: return "/api/queue/{id}/discard"
         case .unknown: return "other"
         }
     }
@@ -61,6 +67,7 @@ public enum Route: Int, CaseIterable, Sendable {
         if path.is(1, "healthz") { return single ? (.healthz, nil) : (.unknown, nil) }
         if path.is(1, "status") { return single ? (.status, nil) : (.unknown, nil) }
         if path.is(1, "metrics") { return single ? (.metrics, nil) : (.unknown, nil) }
+        if path.is(1, "jobs"), path.is(2, "queue") { return queue(path, from: 3, acts: (.queueRetry, .queueDiscard), otherwise: .unknown) }
         if path.is(1, "jobs") { return jobs(path, from: 2, list: .jobs, acts: (.jobRun, .jobPause, .jobResume), otherwise: .unknown) }
         if path.is(1, "tasks") { return tasks(path) }
         if path.is(1, "api") { return api(path) }
@@ -77,6 +84,14 @@ public enum Route: Int, CaseIterable, Sendable {
         if path.is(from + 1, "run") { return (acts.run, path.string(from)) }
         if path.is(from + 1, "pause") { return (acts.pause, path.string(from)) }
         if path.is(from + 1, "resume") { return (acts.resume, path.string(from)) }
+        return (otherwise, nil)
+    }
+
+    /// `id/retry` or `id/discard` from segment `from` on.
+    private static func queue(_ path: Segments, from: Int, acts: (retry: Route, discard: Route), otherwise: Route) -> (Route, String?) {
+        guard path.count - from == 2 else { return (otherwise, nil) }
+        if path.is(from + 1, "retry") { return (acts.retry, path.string(from)) }
+        if path.is(from + 1, "discard") { return (acts.discard, path.string(from)) }
         return (otherwise, nil)
     }
 
@@ -102,6 +117,8 @@ public enum Route: Int, CaseIterable, Sendable {
         }
         if path.is(2, "openapi.json"), tail == 0 { return (.apiOpenAPI, nil) }
         if path.is(2, "audit"), tail == 0 { return (.apiAudit, nil) }
+        if path.is(2, "queue"), tail == 0 { return (.apiQueue, nil) }
+        if path.is(2, "queue") { return queue(path, from: 3, acts: (.apiQueueRetry, .apiQueueDiscard), otherwise: .apiUnknown) }
         return (.apiUnknown, nil)
     }
 }

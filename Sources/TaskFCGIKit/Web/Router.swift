@@ -40,6 +40,10 @@ public enum Router {
         case .jobResume:
             try allow(method, ["POST"])
             return try JobPauseHandlers.resume(request, app, name: parameter ?? "", by: who)
+        case .queueRetry, .queueDiscard:
+            try allow(method, ["POST"])
+            _ = try QueueActions.apply(route == .queueRetry ? .retry : .discard, id: parameter ?? "", app, by: who)
+            return .redirect("/jobs#queue")
         case .tasks:
             try allow(method, ["GET", "HEAD", "POST"])
             return method == "POST" ? try TaskHandlers.create(request, app) : try TaskHandlers.list(request, app)
@@ -65,7 +69,8 @@ public enum Router {
             try allow(method, ["GET", "HEAD"])
             guard let asset = Assets.named(parameter ?? "") else { throw HTTPError.notFound() }
             return asset.response
-        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit, .unknown:
+        case .apiTasks, .apiTask, .apiJobs, .apiJobRun, .apiJobPause, .apiJobResume, .apiOpenAPI, .apiUnknown, .apiAudit,
+             .apiQueue, .apiQueueRetry, .apiQueueDiscard, .unknown:
             throw HTTPError.notFound()
         }
     }

@@ -1,0 +1,55 @@
+import Foundation
+import Synchronization
+
+/// Turns task changes into webhook deliveries: for each event, one queued delivery per endpoint
+/// subscribed to it, written on the caller's executor inside the caller's transaction (the
+/// outbox pattern), so a change that rolls back notifies no one. The stores call `record` in
+/// their write and `committed` after it.
+public final class TaskEvents: Sendable {
+    let endpoints: [WebhookEndpoint]
+    let maxAttempts: Int
+    /// Wakes this process's queue threads (set once the queue exists).
+    private let wake = Mutex<@Sendable () -> Void>({})
+
+    public init(_ settings: WebhookSettings) {
+        (endpoints, maxAttempts) = (settings.endpoints, settings.maxAttempts)
+    }
+
+    /// Calls `body` after each commit that queued deliveries.
+    public func onEnqueue(_ body: @escaping @Sendable () -> Void) { wake.withLock { $0 = body } }
+
+    /// Whether anyone listens to `type` (a store can skip reading what the event would carry).
+    public func wants(_ type: TaskEventType) -> Bool { endpoints.contains { $0.events.contains(type) } }
+
+    /// Queues the deliveries of `type` for `task` on `db`; returns how many.
+    @discardableResult
+    public func record(_ type: TaskEventType, _ task: TaskItem, in db: any SQLExecutor, now: Instant) throws -> Int {
+        var queued = 0
+        for endpoint in endpoints where endpoint.events.contains(type) {
+            let delivery = WebhookDelivery.Args(url: endpoint.url, id: Self.messageID(),
+                                                body: Self.body(type, task, now: now))
+            let job = NewQueueJob(kind: WebhookDelivery.kindName, args: delivery.json, maxAttempts: maxAttempts)
+            if try QueueSQL.enqueue(db, job, now: now) != nil { queued += 1 }
+        }
+        return queued
+    }
+
+    /// The write that recorded events committed: the queue threads look now.
+    public func committed() { wake.withLock { $0 }() }
+
+    /// The Standard Webhooks payload: type, timestamp and the task as the JSON API shows it.
+    static func body(_ type: TaskEventType, _ task: TaskItem, now: Instant) -> String {
+        var json = JSONText()
+        json.field("type", type.rawValue)
+        json.field("timestamp", now.description)
+        json.field("data", json: APITasks.json(task))
+        return json.object
+    }
+
+    /// `msg_` and 24 random base-62 characters: the `webhook-id`, the same on every retry.
+    static func messageID() -> String {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+        var random = SystemRandomNumberGenerator()
+        return "msg_" + String((0..<24).map { _ in alphabet[Int(random.next(upperBound: UInt64(alphabet.count)))] })
+    }
+}
