@@ -4,8 +4,8 @@ import Synchronization
 import Testing
 @testable import TaskFCGIKit
 
-/// Who is busy with what (`/status`'s `requestThreads`), where a slow request's time went, and the
-/// `slowRequest` key.
+/// Who is busy with what (`/status`'s `requestThreads`) and where a slow request's time went (the
+/// `slowRequest` key is in `EdgeTests`).
 @Suite struct RequestStatusTests {
     @Test func aSlotShowsTheRequestAndItsPhaseThenIdle() {
         let board = ThreadBoard(threads: 2)
@@ -114,11 +114,7 @@ import Testing
     @Test func aWriteWaitingForAnotherConnectionsLockCountsAsWaitingForTheWriter() throws {
         let folder = try makeTempFolder()
         defer { removeFolder(folder) }
-        let path = folder + "/tasks.db"
-        let holder = try Connection(location: path)
-        try holder.execute("CREATE TABLE t (x INTEGER)")
-        let writer = SharedWriter(try Connection(location: path, busyTimeoutMilliseconds: 5000))
-        try holder.execute("BEGIN IMMEDIATE")
+        let (writer, holder) = try writerBehindHeldLock(folder, busyTimeoutMilliseconds: 5000)
         let measured = Mutex<UInt64?>(nil)
         Thread {
             let meter = RequestPhases(slot: nil)
@@ -132,29 +128,6 @@ import Testing
         #expect(poll(deadline: 5) { measured.withLock { $0 } != nil })
         let waited = try #require(measured.withLock { $0 })
         #expect(waited >= 250_000_000 && waited < 3_000_000_000, "waited \(waited) ns for a lock held 300 ms")
-    }
-
-    @Test func theSlowRequestKey() throws {
-        #expect(try load("").connections.slowRequest == .seconds(1))
-        #expect(try load("slowRequest: '50ms'").connections.slowRequest == .milliseconds(50))
-        #expect(try load("slowRequest: '1h'").connections.slowRequest == .hours(1))
-        let long = try #require(throws: ConfigError.self) { try load("slowRequest: '2h'") }
-        #expect(long.key == "slowRequest" && "\(long)".contains("out of range 1ms…1h"), "\(long)")
-        let zero = try #require(throws: ConfigError.self) { try load("slowRequest: '0ms'") }
-        #expect(zero.key == "slowRequest")
-        let running = try load("slowRequest: '50ms'")
-        var changed = running
-        changed.connections.slowRequest = .seconds(2)
-        #expect(Reload.restartOnly(running, changed) == ["slowRequest"])
-        #expect(Reload.restartOnly(running, running).isEmpty)
-    }
-
-    private func load(_ extra: String, label: String = #function) throws -> Config {
-        let folder = try makeTempFolder(label)
-        defer { removeFolder(folder) }
-        let file = folder + "/taskfcgi.json"
-        try "{ connectionString: 'tasks.db', logPath: 'x.log', \(extra) }".write(toFile: file, atomically: true, encoding: .utf8)
-        return try Config.load(path: file)
     }
 }
 
