@@ -12,7 +12,7 @@ struct SlowRequest: Equatable {
     var handler: UInt64
     /// Building the page.
     var render: UInt64
-    /// Sending the response (to the socket, or into the outbox for the epoll loop).
+    /// The access line and the send of the response (to the socket, or into the outbox for the epoll loop).
     var write: UInt64
 
     /// The phases from the clock readings: the start, the handler's end (response records built),

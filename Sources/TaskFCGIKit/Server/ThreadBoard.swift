@@ -10,11 +10,11 @@ public final class ThreadBoard: Sendable {
         case idle
         /// Running the handler.
         case handler
-        /// Waiting for the SQLite writer (queued for group commit, or for another process's lock).
+        /// In the SQLite writer: queued for group commit, waiting for another process's lock, or writing.
         case writer
         /// Rendering the page.
         case render
-        /// Sending the response to the front end.
+        /// Writing the access line and sending the response to the front end.
         case write
     }
 
