@@ -36,6 +36,9 @@ public final class ThreadBoard: Sendable {
     /// One request thread's record; written only by its thread.
     public final class Slot: Sendable {
         private let entry: Mutex<Entry>
+        /// Never read: makes each slot span more than two cache lines, so threads writing their own
+        /// slots (neighbours on the heap) do not keep taking a shared line from each other.
+        private let padding = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
 
         init(index: Int, now: UInt64) {
             entry = Mutex(Entry(index: index, phase: .idle, method: "", path: "", since: now))
