@@ -64,6 +64,22 @@ import Testing
         #expect(none.key == "maxConnections")
     }
 
+    /// `slowRequest`: 1 s unless set, 1ms…1h, and a restart to change.
+    @Test func theSlowRequestKey() throws {
+        #expect(try load("").connections.slowRequest == .seconds(1))
+        #expect(try load("slowRequest: '50ms'").connections.slowRequest == .milliseconds(50))
+        #expect(try load("slowRequest: '1h'").connections.slowRequest == .hours(1))
+        let long = try #require(throws: ConfigError.self) { try load("slowRequest: '2h'") }
+        #expect(long.key == "slowRequest" && "\(long)".contains("out of range 1ms…1h"), "\(long)")
+        let zero = try #require(throws: ConfigError.self) { try load("slowRequest: '0ms'") }
+        #expect(zero.key == "slowRequest")
+        let running = try load("slowRequest: '50ms'")
+        var changed = running
+        changed.connections.slowRequest = .seconds(2)
+        #expect(Reload.restartOnly(running, changed) == ["slowRequest"])
+        #expect(Reload.restartOnly(running, running).isEmpty)
+    }
+
     /// Berlin, 25 Oct 2026: 02:30 happens twice. A task due at the second 02:30 shows "02:30" in
     /// its edit form; saving a new title with that unchanged must not move it an hour earlier.
     @Test func editingATaskDueInTheRepeatedHourKeepsItsInstant() throws {
@@ -86,11 +102,7 @@ import Testing
     @Test func writersWaitTogetherAtMostTheBusyTimeout() throws {
         let folder = try makeTempFolder()
         defer { removeFolder(folder) }
-        let path = folder + "/tasks.db"
-        let holder = try Connection(location: path)
-        try holder.execute("CREATE TABLE t (x INTEGER)")
-        let writer = SharedWriter(try Connection(location: path, busyTimeoutMilliseconds: 400))
-        try holder.execute("BEGIN IMMEDIATE")
+        let (writer, holder) = try writerBehindHeldLock(folder, busyTimeoutMilliseconds: 400)
 
         let results = Mutex<[(ok: Bool, seconds: Double)]>([])
         let group = DispatchGroup()

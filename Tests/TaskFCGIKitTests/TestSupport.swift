@@ -34,6 +34,17 @@ func poll(deadline seconds: Double = 3, every milliseconds: UInt32 = 20,
     }
 }
 
+/// A shared writer on `folder`'s new database (table `t (x INTEGER)`), and another connection
+/// holding its write lock (`BEGIN IMMEDIATE`) until the test commits it.
+func writerBehindHeldLock(_ folder: String, busyTimeoutMilliseconds: Int32) throws -> (writer: SharedWriter, holder: Connection) {
+    let path = folder + "/tasks.db"
+    let holder = try Connection(location: path)
+    try holder.execute("CREATE TABLE t (x INTEGER)")
+    let writer = SharedWriter(try Connection(location: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
+    try holder.execute("BEGIN IMMEDIATE")
+    return (writer, holder)
+}
+
 /// A migrated task store on a new connection to a SQLite file.
 func openStore(_ path: String, now: Instant = Instant(milliseconds: 0)) throws -> SQLiteTaskStore {
     let db = try Connection(location: path)

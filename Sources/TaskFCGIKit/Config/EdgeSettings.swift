@@ -48,8 +48,10 @@ public struct ConnectionSettings: Equatable, Sendable {
     public var idleTimeout = Interval.seconds(75)
     /// Connections open at once (`FCGI_MAX_CONNS`); more wait in the socket's queue.
     public var maxConnections = 1024
+    /// A request taking longer than this gets one `[slow]` warning line with its phases.
+    public var slowRequest = Interval.seconds(1)
 
-    static let keys = ["requestReadTimeout", "responseWriteTimeout", "idleTimeout", "maxConnections"]
+    static let keys = ["requestReadTimeout", "responseWriteTimeout", "idleTimeout", "maxConnections", "slowRequest"]
 
     public init() {}
 
@@ -63,5 +65,11 @@ public struct ConnectionSettings: Equatable, Sendable {
             self[keyPath: path] = value
         }
         maxConnections = try root.integer("maxConnections", in: 1...65_536) ?? maxConnections
+        if let slow = try root.interval("slowRequest") {
+            guard slow >= .milliseconds(1), slow <= .hours(1) else {
+                throw root.error("slowRequest", "\(slow) is out of range 1ms…1h (a request slower than this is logged with its phases)")
+            }
+            slowRequest = slow
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class FastCGIServer: Sendable {
         public var responseWriteTimeout = Interval.seconds(10)
         /// A kept connection with no request.
         public var idleTimeout = Interval.seconds(75)
+        /// A request taking longer than this, to its response sent, gets a `[slow]` line with its phases.
+        public var slowRequest = Interval.seconds(1)
         /// Connections open at once; more wait in the socket's queue.
         public var maxConnections = 1024
         public init(maxBodyBytes: Int) { self.maxBodyBytes = maxBodyBytes }
@@ -31,6 +33,8 @@ public final class FastCGIServer: Sendable {
     private let listener: Listener
     private let threads: Int
     private let limits: Limits
+    /// `limits.slowRequest` in nanoseconds.
+    private let slowNanoseconds: UInt64
     private let log: Log
     public let stats: ServerStats
     private let makeHandler: @Sendable (Int) throws -> Handler
@@ -47,6 +51,7 @@ public final class FastCGIServer: Sendable {
                 trustedProxies: [String]? = nil, makeHandler: @escaping @Sendable (Int) throws -> Handler) throws {
         (self.listener, self.threads, self.limits, self.log) = (listener, threads, limits, log)
         (self.stats, self.makeHandler) = (stats, makeHandler)
+        slowNanoseconds = UInt64(max(1, limits.slowRequest.milliseconds)) * 1_000_000
         var settings = ConnectionLoop.Settings()
         settings.readTimeout = limits.requestReadTimeout.milliseconds * 1_000_000
         settings.writeTimeout = limits.responseWriteTimeout.milliseconds * 1_000_000
@@ -104,31 +109,59 @@ public final class FastCGIServer: Sendable {
 
     /// One request thread's handler, on its own database connection (opened as the thread starts,
     /// so a database outage later finds every thread connected and each request answers with the
-    /// outage's reason; opened again at a request if that failed), and the request whose response
-    /// it is sending.
+    /// outage's reason; opened again at a request if that failed), its `/status` slot and phase
+    /// meter, and the request whose response it is sending.
     private final class RequestThread: ConnectionLoop.Responder {
         let server: FastCGIServer
         let index: Int
         var handler: Handler?
-        /// The last request, named if its response cannot be delivered.
-        var last: (method: String, target: String)?
+        let slot: ThreadBoard.Slot
+        let phases: RequestPhases
+        /// The last request, named if its response cannot be delivered or was slow.
+        var last: Served?
 
         init(server: FastCGIServer, index: Int) {
             (self.server, self.index) = (server, index)
+            let slots = server.stats.board.slots
+            // A board sized for fewer threads (only a test could build one) leaves this one unlisted.
+            slot = index < slots.count ? slots[index] : ThreadBoard.Slot(index: index + 1, now: monotonicNanoseconds())
+            phases = RequestPhases(slot: slot)
+            // Constructed on the thread it serves: the meter is this thread's.
+            phases.install()
             handler = server.openHandler(index)
         }
 
+        deinit { RequestPhases.uninstall() }
+
         func respond(_ request: FastCGIRequest, into output: inout [UInt8]) {
             if handler == nil { handler = server.openHandler(index) }
-            last = server.respond(request, handler, into: &output)
+            last = server.respond(request, handler, slot: slot, phases: phases, into: &output)
         }
 
         func delivered(sent: Bool) {
-            guard let last, !sent else { return }
-            // The access line was written before the send, so it is in the log by the time the
-            // client has its answer; this says when the answer never left.
-            server.log.info("http", "\(last.method) \(last.target): the front end closed the connection before the response was sent")
+            let now = monotonicNanoseconds()
+            slot.end(at: now)
+            guard let last else { return }
+            if !sent {
+                // The access line was written before the send, so it is in the log by the time the
+                // client has its answer; this says when the answer never left.
+                server.log.info("http", "\(last.method) \(last.target): the front end closed the connection before the response was sent")
+            }
+            if now &- last.started >= server.slowNanoseconds {
+                server.log.slow(SlowRequest(method: last.method, path: last.path, started: last.started, handled: last.handled,
+                                            sent: now, writer: phases.writerWait, render: phases.render))
+            }
         }
+    }
+
+    /// A request served on a thread: what names it, and its clock readings (monotonic nanoseconds)
+    /// at its start and once its response records were built.
+    private struct Served {
+        var method: String
+        var target: String
+        var path: String
+        var started: UInt64
+        var handled: UInt64
     }
 
     private func openHandler(_ index: Int) -> Handler? {
@@ -139,9 +172,12 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Handles one request, appends its response records to `output` and writes its access line;
-    /// returns the request's method and target.
-    private func respond(_ raw: FastCGIRequest, _ handler: Handler?, into output: inout [UInt8]) -> (method: String, target: String) {
-        let began = monotonicMicroseconds()
+    /// returns what names the request and when it started and was handled. The slot shows the
+    /// request from its params read to its response sent (`delivered`).
+    private func respond(_ raw: FastCGIRequest, _ handler: Handler?, slot: ThreadBoard.Slot, phases: RequestPhases,
+                         into output: inout [UInt8]) -> Served {
+        let began = monotonicNanoseconds()
+        phases.reset()
         stats.began()
         var response: Response
         // Room for the few headers a request carries, so inserting them never regrows the table.
@@ -149,16 +185,20 @@ public final class FastCGIServer: Sendable {
         do {
             try RequestParams.read(raw, limits: limits, into: &request, log: log)
             request.body = try Self.body(raw, limits: limits)
+            slot.begin(method: request.method, path: request.path, at: began)
             guard let handler else { throw HTTPError(503, "The database cannot be opened right now. Please try again in a moment.") }
             response = handler(request)
         } catch {
             response = ErrorPages.response(for: error, request: request, requestID: App.newRequestID, log: log)
         }
         ResponseHead.append(response, id: raw.id, omitBody: request.method == "HEAD", to: &output)
-        log.access(method: request.method, target: request.target, status: response.status, bytes: response.body.count,
-                   microseconds: monotonicMicroseconds() - began, clientGone: false)
+        let handled = monotonicNanoseconds()
+        slot.enter(.write)
+        let target = request.target
+        log.access(method: request.method, target: target, status: response.status, bytes: response.body.count,
+                   microseconds: Int64((handled &- began) / 1000), clientGone: false)
         stats.ended(status: response.status)
-        return (request.method, request.target)
+        return Served(method: request.method, target: target, path: request.path, started: began, handled: handled)
     }
 
     /// The body, checked against `CONTENT_LENGTH` and the limit the reader enforced.

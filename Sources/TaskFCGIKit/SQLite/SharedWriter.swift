@@ -34,8 +34,17 @@ public final class SharedWriter: Sendable {
     /// Writes that queue while another commits are committed together (group commit): one
     /// transaction, each write in a savepoint of its own, so one that fails is rolled back alone,
     /// and the pages they share are written to the WAL once instead of once per write.
+    ///
+    /// The wait for the writer — from queueing to the batch starting, plus the batch's wait for
+    /// another process's lock — is added to the calling request thread's `RequestPhases`, and the
+    /// thread shows the `writer` phase on `/status` meanwhile.
     func write<T: Sendable>(_ body: (Connection) throws -> T) throws -> T {
-        let deadline = monotonicNanoseconds() + budget
+        let queued = monotonicNanoseconds()
+        let deadline = queued + budget
+        return try RequestPhases.during(.writer) { try write(body, queued: queued, deadline: deadline) }
+    }
+
+    private func write<T: Sendable>(_ body: (Connection) throws -> T, queued: UInt64, deadline: UInt64) throws -> T {
         return try withoutActuallyEscaping(body) { body in
             let outcome = Outcome<T>()
             let job = WriteGate.Job(run: { connection in
@@ -47,9 +56,16 @@ public final class SharedWriter: Sendable {
                     return error
                 }
             }, fail: { outcome.result = .failure($0) })
-            switch gate.enter(job, until: deadline, grace: Self.stallGrace) {
-            case .lead(let batch): lead(batch, deadline: deadline)
-            case .done: break
+            let entry = gate.enter(job, until: deadline, grace: Self.stallGrace)
+            if case .lead(let batch) = entry {
+                job.batchStarted = monotonicNanoseconds()
+                lead(batch, deadline: deadline)
+            }
+            // Set by the leader before it left the gate, which this writer has entered since.
+            let started = job.batchStarted == 0 ? monotonicNanoseconds() : job.batchStarted
+            RequestPhases.waitedForWriter((started &- queued) + job.lockWait)
+            switch entry {
+            case .lead, .done: break
             case .timedOut:
                 throw SQLiteError(code: SQLITE_BUSY, message: "database is locked: this worker's other writes took the whole busy timeout", sql: nil)
             case .stalled:
@@ -63,12 +79,15 @@ public final class SharedWriter: Sendable {
     var queuedWrites: Int { gate.queued }
 
     /// Runs a batch as its leader: alone as it is, or several in one transaction.
+    /// Each job learns when its batch started and how long the batch waited for the database.
     private func lead(_ batch: [WriteGate.Job], deadline: UInt64) {
         wait.begin(deadline: deadline)
+        let started = batch[0].batchStarted
+        for job in batch.dropFirst() { job.batchStarted = started }
         let connection = box.connection
         guard batch.count > 1 else {
             let error = batch[0].run?(connection)
-            gate.leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
+            leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
             return
         }
         do {
@@ -79,13 +98,20 @@ public final class SharedWriter: Sendable {
                 try connection.run("RELEASE grouped_write")
             }
             try connection.run("COMMIT")
-            gate.leave(batch, reachedDatabase: true)
+            leave(batch, reachedDatabase: true)
         } catch {
             // Nothing of the batch was committed: every write in it fails with the reason.
             _ = try? connection.run("ROLLBACK")
             for job in batch { job.fail?(error) }
-            gate.leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
+            leave(batch, reachedDatabase: !((error as? SQLiteError)?.isBusy ?? false))
         }
+    }
+
+    /// Hands the batch back through the gate, each job told how long the batch waited for the lock
+    /// first (its writer reads that once the gate lets it go).
+    private func leave(_ batch: [WriteGate.Job], reachedDatabase: Bool) {
+        for job in batch { job.lockWait = wait.waited }
+        gate.leave(batch, reachedDatabase: reachedDatabase)
     }
 }
 
@@ -110,6 +136,8 @@ private final class BusyWait: @unchecked Sendable {
     private var deadline: UInt64 = 0
     private var waitingSince: UInt64 = 0
     private var reported = false
+    /// Nanoseconds the current batch has slept waiting for another connection's lock.
+    private(set) var waited: UInt64 = 0
 
     init(gate: WriteGate, stallAfter: UInt64) { (self.gate, self.stallAfter) = (gate, stallAfter) }
 
@@ -123,6 +151,7 @@ private final class BusyWait: @unchecked Sendable {
     func begin(deadline: UInt64) {
         self.deadline = deadline
         reported = false
+        waited = 0
     }
 
     /// Nonzero: try again. Sleeps 1, 2, 4 … up to 20 ms (5 ms once stalled, so the writers turned
@@ -139,6 +168,7 @@ private final class BusyWait: @unchecked Sendable {
         let step = UInt64(min(reported ? 5 : 20, 1 << min(Int(count), 5))) * 1_000_000
         let pause = min(step, deadline - now)
         sqlite3_sleep(Int32(max(1, pause / 1_000_000)))
+        waited += monotonicNanoseconds() - now
         return 1
     }
 }

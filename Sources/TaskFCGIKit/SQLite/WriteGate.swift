@@ -14,6 +14,10 @@ final class WriteGate: @unchecked Sendable {
         var run: ((Connection) -> Error?)?
         /// Replaces the work's outcome with a failure of the whole batch (its commit failed).
         var fail: ((Error) -> Void)?
+        /// When its batch started (monotonic nanoseconds; 0 until then) and how long the batch waited
+        /// for another connection's lock: set by the leader before `leave`, read by the writer after.
+        var batchStarted: UInt64 = 0
+        var lockWait: UInt64 = 0
         /// Set and read under the gate's mutex.
         fileprivate var taken = false
         fileprivate var done = false

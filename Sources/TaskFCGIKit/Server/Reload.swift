@@ -24,6 +24,7 @@ enum Reload {
         check("responseWriteTimeout", running.connections.responseWriteTimeout == new.connections.responseWriteTimeout)
         check("idleTimeout", running.connections.idleTimeout == new.connections.idleTimeout)
         check("maxConnections", running.connections.maxConnections == new.connections.maxConnections)
+        check("slowRequest", running.connections.slowRequest == new.connections.slowRequest)
         // The files' contents are read again on SIGHUP; another file needs a restart.
         check("operators", running.operators == new.operators)
         check("metricsToken", running.metricsToken == new.metricsToken)

@@ -15,10 +15,13 @@ public final class ServerStats: Sendable {
     /// Request threads configured.
     public let threads: Int
     public let startedAt: Instant
+    /// What each request thread is doing right now.
+    public let board: ThreadBoard
 
     public init(threads: Int, startedAt: Instant) {
         self.threads = threads
         self.startedAt = startedAt
+        board = ThreadBoard(threads: threads)
     }
 
     func began() {

@@ -135,6 +135,7 @@ public enum Worker {
         limits.responseWriteTimeout = config.connections.responseWriteTimeout
         limits.idleTimeout = config.connections.idleTimeout
         limits.maxConnections = config.connections.maxConnections
+        limits.slowRequest = config.connections.slowRequest
         return limits
     }
 

@@ -12,7 +12,13 @@ enum Layout {
     /// The one script element every page carries, as written (tests tell it from injected markup).
     static var scriptElement: String { "<script src=\"" + Assets.live.path + "\" defer></script>" }
 
+    /// Every page is rendered here, from a model the handler has already loaded: its time is the
+    /// `render` phase of a slow request's line.
     static func page(title: String, status: Int = 200, live: Live? = nil, _ content: (inout HTML) -> Void) -> Response {
+        RequestPhases.rendering { render(title: title, status: status, live: live, content) }
+    }
+
+    private static func render(title: String, status: Int, live: Live?, _ content: (inout HTML) -> Void) -> Response {
         var html = HTML()
         html.raw("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         // An empty inline icon: otherwise every browser asks for /favicon.ico and logs the 404.

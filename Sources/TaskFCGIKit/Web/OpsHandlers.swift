@@ -64,7 +64,7 @@ enum OpsHandlers {
         return JobPreview.activePause(try app.jobStore.schedules()[name], now: app.clock.now()) != nil
     }
 
-    /// Like PHP-FPM's status page, as JSON.
+    /// Like PHP-FPM's status page (`?full`: each thread's request), as JSON.
     static func status(_ request: Request, _ app: AppContext) throws -> Response {
         let now = app.clock.now()
         var body: [String: Any] = ["pid": Int(getpid()), "version": Options.version, "now": now.description]
@@ -78,6 +78,7 @@ enum OpsHandlers {
             body["idleThreads"] = stats.threads - counts.active
             body["maxActiveThreads"] = counts.maxActive
             body["responses"] = Dictionary(uniqueKeysWithValues: (1...5).map { ("\($0)xx", counts.byClass[$0]) })
+            body["requestThreads"] = StatusThreads.requestThreads(stats.board.entries, now: now, monotonic: monotonicNanoseconds())
         }
         if let jobs = app.jobs?.status {
             let schedules = try app.jobStore.schedules()
@@ -86,6 +87,7 @@ enum OpsHandlers {
             body["heartbeat"] = jobs.heartbeat.description
             body["runningJob"] = jobs.running?.name as Any
             body["runningSince"] = jobs.running?.since.description as Any
+            body["jobThread"] = StatusThreads.jobThread(jobs.running, now: now)
         }
         if let lease = try app.jobStore.currentLease() {
             body["lease"] = ["holder": lease.holder, "pid": lease.pid, "host": lease.host, "machine": lease.machine,
@@ -93,7 +95,7 @@ enum OpsHandlers {
                              "acquiredAt": lease.acquiredAt.description, "expiresAt": lease.expiresAt.description]
         }
         body["lateness"] = latenessSummary(try app.jobStore.recentLateness(limit: 1000))
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .prettyPrinted])
+        let data = try RequestPhases.rendering { try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys, .prettyPrinted]) }
         return Response(status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
                         body: [UInt8](data) + [10])
     }
