@@ -28,6 +28,9 @@ enum Reload {
         // The files' contents are read again on SIGHUP; another file needs a restart.
         check("operators", running.operators == new.operators)
         check("metricsToken", running.metricsToken == new.metricsToken)
+        check("queue", running.queue == new.queue)
+        // The kinds' own sections (webhooks) are read once, with their secret files.
+        for section in QueueRegistry.sections { check(section, running.sections[section] == new.sections[section]) }
         return keys
     }
 
