@@ -252,6 +252,62 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/queue": {
+      "get": {
+        "operationId": "showQueue",
+        "summary": "The durable queue: counts by state, the next jobs, recent failures and disabled webhook endpoints (an operator route)",
+        "responses": {
+          "200": {
+            "description": "The queue.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Queue"}}}
+          },
+          "401": {"$ref": "#/components/responses/401"},
+          "403": {"$ref": "#/components/responses/403"},
+          "429": {"$ref": "#/components/responses/429"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/queue/{id}/retry": {
+      "post": {
+        "operationId": "retryQueuedJob",
+        "summary": "Make a discarded, cancelled or waiting queued job available now, with one more attempt if it had none left (an operator route)",
+        "parameters": [{"$ref": "#/components/parameters/QueuedJobID"}],
+        "responses": {
+          "200": {
+            "description": "The job as it is now.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueuedJob"}}}
+          },
+          "401": {"$ref": "#/components/responses/401"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "409": {"$ref": "#/components/responses/409"},
+          "413": {"$ref": "#/components/responses/413"},
+          "429": {"$ref": "#/components/responses/429"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
+    "/api/queue/{id}/discard": {
+      "post": {
+        "operationId": "discardQueuedJob",
+        "summary": "Discard a waiting queued job; a discarded or cancelled one is removed (an operator route)",
+        "parameters": [{"$ref": "#/components/parameters/QueuedJobID"}],
+        "responses": {
+          "200": {
+            "description": "The job as it is now (state removed when it was deleted).",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QueuedJob"}}}
+          },
+          "401": {"$ref": "#/components/responses/401"},
+          "403": {"$ref": "#/components/responses/403"},
+          "404": {"$ref": "#/components/responses/404"},
+          "409": {"$ref": "#/components/responses/409"},
+          "413": {"$ref": "#/components/responses/413"},
+          "429": {"$ref": "#/components/responses/429"},
+          "503": {"$ref": "#/components/responses/503"}
+        }
+      }
+    },
     "/api/openapi.json": {
       "get": {
         "operationId": "openAPI",
@@ -273,6 +329,13 @@ enum OpenAPIDocument {
         "required": true,
         "description": "The job's name.",
         "schema": {"type": "string", "enum": ["completeDueTasks", "purgeCompletedTasks"]}
+      },
+      "QueuedJobID": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "The queued job's id.",
+        "schema": {"type": "integer", "minimum": 1}
       }
     },
     "responses": {
@@ -481,6 +544,60 @@ enum OpenAPIDocument {
               "kind": {"type": "string"},
               "outcome": {"type": "string"},
               "generation": {"type": "integer"}
+            }
+          }
+        }
+      },
+      "Queue": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["counts", "upcoming", "failures", "disabledEndpoints"],
+        "properties": {
+          "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+          "upcoming": {"type": "array", "items": {"$ref": "#/components/schemas/QueuedJob"}},
+          "failures": {"type": "array", "items": {"$ref": "#/components/schemas/QueuedJob"}},
+          "disabledEndpoints": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["endpoint", "since", "reason"],
+              "properties": {
+                "endpoint": {"type": "string"},
+                "since": {"type": "string", "format": "date-time"},
+                "reason": {"type": "string"}
+              }
+            }
+          }
+        }
+      },
+      "QueuedJob": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "state"],
+        "properties": {
+          "id": {"type": "integer"},
+          "kind": {"type": "string"},
+          "summary": {"type": "string"},
+          "state": {"type": "string", "enum": ["scheduled", "available", "running", "retryable", "completed", "discarded", "cancelled", "removed"]},
+          "attempt": {"type": "integer", "minimum": 0},
+          "maxAttempts": {"type": "integer", "minimum": 1},
+          "runAt": {"type": "string", "format": "date-time"},
+          "uniqueKey": {"type": ["string", "null"]},
+          "createdAt": {"type": "string", "format": "date-time"},
+          "finishedAt": {"type": ["string", "null"], "format": "date-time"},
+          "lastError": {"type": ["string", "null"]},
+          "errors": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["attempt", "at", "message"],
+              "properties": {
+                "attempt": {"type": "integer"},
+                "at": {"type": "string", "format": "date-time"},
+                "message": {"type": "string"}
+              }
             }
           }
         }

@@ -147,6 +147,8 @@ public enum Worker {
         let budget = Double(environment.config.stopTimeout.milliseconds) / 1000
         let began = DispatchTime.now()
         func at(_ share: Double) -> DispatchTime { began + budget * share }
+        // The queue threads claim nothing more; attempts in flight finish during the drain.
+        _ = queue.stop(timeout: 0)
         if !server.stop(drain: min(1, budget * 0.1), deadline: at(0.6)) {
             log.warning("main", "\(server.liveThreads) request threads still busy after \(budget * 0.6) s; exiting without them")
         }
