@@ -82,6 +82,19 @@ extension IntegrationTests {
             #expect(took >= 0.9 && took < 2, "took \(took) s")
         }
 
+        @Test func aSelfSignedCertificateIsRefused() throws {
+            // Certificates are verified: a receiver whose certificate no CA signed never gets the body.
+            let receiver = try WebhookReceiver(tls: true)
+            defer { receiver.stop() }
+            let outcome = client.deliver(request(to: receiver))
+            guard case .failed(let reason) = outcome else {
+                Issue.record("expected a failure, got \(outcome)")
+                return
+            }
+            #expect(reason.contains("certificate"), "\(reason)")
+            #expect(try receiver.deliveries().isEmpty)
+        }
+
         @Test func aClosedPortIsConnectionRefused() throws {
             let secret = try WebhookSecret("whsec_" + Data(repeating: 2, count: 32).base64EncodedString())
             let url = "http://127.0.0.1:\(try Nginx.freePort())/hooks"

@@ -3,7 +3,7 @@
 reference implementation (the `standardwebhooks` package) and answers with planned statuses.
 
   python webhook_receiver.py --secret-file FILE --log FILE [--port N] [--plan 500,500,200]
-                             [--delay SECONDS]
+                             [--delay SECONDS] [--tls-cert FILE --tls-key FILE]
 
 Listens on 127.0.0.1 (port N, or one the kernel picks) and prints the port as the first line of
 stdout once it accepts connections. For each request it appends one JSON line to --log:
@@ -17,11 +17,14 @@ timestamp is within 5 minutes). The line is written before the answer is sent.
 --plan lists the answers in order; after the last one, 200 forever. An entry is a status code,
 `redirect` (302 to /elsewhere) or `close` (drop the connection without answering).
 --delay sleeps that many seconds before answering each request (to test timeouts).
+--tls-cert and --tls-key serve https with that certificate (e.g. a self-signed one, which a
+client that verifies certificates must refuse).
 """
 
 import argparse
 import json
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -38,6 +41,8 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--plan", default="")
     parser.add_argument("--delay", type=float, default=0)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     options = parser.parse_args()
 
     with open(options.secret_file, encoding="utf-8") as file:
@@ -118,6 +123,10 @@ def main():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     server.daemon_threads = True
+    if options.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options.tls_cert, options.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

@@ -45,19 +45,26 @@ final class WebhookReceiver: @unchecked Sendable {
     private let child: ChildProcess
     private let ownsFolder: Bool
 
+    /// Whether it serves https (with a self-signed certificate).
+    let tls: Bool
+
     /// A URL on the receiver; `/hooks` unless told.
-    func url(path: String = "/hooks") -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(path: String = "/hooks") -> String { "\(tls ? "https" : "http")://127.0.0.1:\(port)\(path)" }
     var url: String { url() }
 
     /// The script, from the checkout.
     static var script: String { Validators.packageRoot() + "/Tests/Support/webhook_receiver.py" }
 
     /// What is missing to run a receiver (the venv's python with `standardwebhooks`), or nil.
-    static let missing: String? = {
-        guard let python = Validators.python("python") else { return "missing .build-venv/bin/python (scripts/python-tools.sh)" }
-        let found = try? Validators.run(python, ["-c", "import standardwebhooks"], folder: NSTemporaryDirectory(), timeout: 30)
-        return found?.status == 0 ? nil : "missing standardwebhooks in .build-venv (scripts/python-tools.sh)"
-    }()
+    static var missing: String? {
+        guard Validators.python("python") != nil else { return "missing .build-venv/bin/python (scripts/python-tools.sh)" }
+        let lib = Validators.packageRoot() + "/.build-venv/lib"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: lib)) ?? []
+        let installed = versions.contains {
+            FileManager.default.fileExists(atPath: "\(lib)/\($0)/site-packages/standardwebhooks/webhooks.py")
+        }
+        return installed ? nil : "missing standardwebhooks in .build-venv (scripts/python-tools.sh)"
+    }
 
     /// Run when installed; under CI run anyway, so that a missing package fails instead of skipping.
     static var shouldRun: Bool { missing == nil || Validators.isCI }
@@ -69,7 +76,9 @@ final class WebhookReceiver: @unchecked Sendable {
     /// - port: a fixed port (to bring a receiver back where an earlier one was); else any free one.
     /// - secret: the `whsec_` secret; else a fresh random one.
     /// - folder: where its files go (e.g. a `Sandbox`'s folder); else a temp folder removed on stop.
-    init(plan: [String] = [], delay: Double = 0, port: Int? = nil, secret: String? = nil, folder: String? = nil) throws {
+    /// - tls: serve https with a fresh self-signed certificate (made with the `openssl` command).
+    init(plan: [String] = [], delay: Double = 0, port: Int? = nil, secret: String? = nil, folder: String? = nil,
+         tls: Bool = false) throws {
         if let missing = Self.missing { throw HarnessError("cannot start the webhook receiver: \(missing)") }
         ownsFolder = folder == nil
         let folder = folder ?? NSTemporaryDirectory() + "webhook-receiver-" + UUID().uuidString.prefix(8).lowercased()
@@ -84,6 +93,16 @@ final class WebhookReceiver: @unchecked Sendable {
         var arguments = [Self.script, "--secret-file", secretPath, "--log", logPath, "--port", String(port ?? 0)]
         if !plan.isEmpty { arguments += ["--plan", plan.joined(separator: ",")] }
         if delay > 0 { arguments += ["--delay", String(delay)] }
+        self.tls = tls
+        if tls {
+            let (cert, key) = ("\(folder)/webhook-cert-\(unique).pem", "\(folder)/webhook-key-\(unique).pem")
+            let made = try ChildProcess.run("openssl", try Tools.find("openssl"), [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", cert,
+            ], folder: folder)
+            guard made.ending == .exited(0) else { throw HarnessError("openssl req failed: \(made.stderr.suffix(2000))") }
+            arguments += ["--tls-cert", cert, "--tls-key", key]
+        }
         let child = try ChildProcess(name: "webhook-receiver", executable: Validators.python("python")!, arguments: arguments,
                                      folder: folder, environment: ["PYTHONUNBUFFERED": "1", "PATH": "/usr/bin:/bin"])
         self.child = child
