@@ -11,13 +11,15 @@ enum PrivateNetworks {
         ("127.0.0.0/8", "loopback"),
         ("169.254.0.0/16", "link-local"),
         ("172.16.0.0/12", "private"),
-        ("192.0.0.0/24", "IETF protocol assignments"),
+        ("192.0.0.0/24", "IETF-reserved"),
         ("192.168.0.0/16", "private"),
         ("198.18.0.0/15", "benchmarking"),
         ("224.0.0.0/4", "multicast"),
         ("240.0.0.0/4", "reserved"),
-        // The IPv4-compatible form (deprecated), which also holds `::` and `::1`.
-        ("::/96", "unspecified, loopback or IPv4-compatible"),
+        ("::/128", "unspecified"),
+        ("::1/128", "loopback"),
+        // The deprecated IPv4-compatible form, `::a.b.c.d`.
+        ("::/96", "IPv4-compatible"),
         ("64:ff9b:1::/48", "local NAT64"),
         ("fc00::/7", "unique-local"),
         ("fe80::/10", "link-local"),

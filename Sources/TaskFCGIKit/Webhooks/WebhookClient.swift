@@ -112,7 +112,8 @@ public struct WebhookClient: Sendable {
     /// Why a private destination is refused, naming the address and what kind it is.
     static func privateMessage(host: String, address: IPAddress, kind: String) -> String {
         let subject = host == address.description || IPAddress(host) == address ? "\(address)" : "\(host) resolves to \(address), which"
-        return "\(subject) is a \(kind) address; private networks are not allowed for webhooks"
+        let article = "aeiou".contains(kind.lowercased().first ?? "x") ? "an" : "a"
+        return "\(subject) is \(article) \(kind) address; private networks are not allowed for webhooks"
     }
 
     /// The start of a response body on one line, for a failure message: controls become spaces.
