@@ -97,6 +97,11 @@ public final class JobQueue: Sendable {
         while !isStopping {
             let now = clock.now()
             do {
+                // Before claiming: a thread that always finds work must still rescue.
+                if index == 0, now.since(lastHousekeeping) >= .seconds(1) {
+                    lastHousekeeping = now
+                    if isRescuer() { try housekeeping(store, now: now) }
+                }
                 // A full look at least every few seconds, whatever the wake-ups said.
                 if mustLook || nextDue.map({ $0 <= now }) == true || now.since(lastLook) >= .seconds(5) {
                     (mustLook, lastLook) = (false, now)
@@ -107,10 +112,6 @@ public final class JobQueue: Sendable {
                         mustLook = true
                         continue
                     }
-                }
-                if index == 0, now.since(lastHousekeeping) >= .seconds(1) {
-                    lastHousekeeping = now
-                    if isRescuer() { try housekeeping(store, now: now) }
                 }
             } catch {
                 log.warning("queue", "the queue thread could not read or claim jobs: \(error)")
