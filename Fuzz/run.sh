@@ -39,7 +39,7 @@ done
 mkdir -p "$out/obj" "$out/bin"
 mapfile -t sources < <(find Sources/TaskFCGIKit Fuzz/Targets -name '*.swift' | LC_ALL=C sort)
 flags=(-parse-as-library -module-name TaskFCGIKit -swift-version 6 -O -sanitize=fuzzer,address
-       -I Sources/CSQLite -I Sources/CFastCGI -I Sources/CCrypt)
+       -I Sources/CSQLite -I Sources/CFastCGI -I Sources/CCrypt -I Sources/COpenSSL -I Sources/CCurl)
 object="$out/obj/TaskFCGIKit.o"
 stamp="$out/obj/stamp"
 build_start=$SECONDS

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 @testable import TaskFCGIKit
 
@@ -34,6 +36,23 @@ extension IntegrationTests {
             #expect(seen.id == "msg_p5jXN8AQM9LWM0D4loKWxJek" && seen.timestamp == String(sent.timestamp))
             #expect(seen.type == "task.completed" && seen.body == body)
             #expect(seen.contentType == "application/json" && seen.userAgent == "TaskFCGI")
+        }
+
+        @Test func oneClientServesManyThreadsAtOnce() throws {
+            // As the delivery queue will use it: one client, several threads, each its own handle.
+            let receiver = try WebhookReceiver()
+            defer { receiver.stop() }
+            let requests = (0..<8).map { request(to: receiver, id: "msg_thread_\($0)") }
+            let outcomes = Mutex([DeliveryOutcome?](repeating: nil, count: requests.count))
+            DispatchQueue.concurrentPerform(iterations: requests.count) { index in
+                let outcome = client.deliver(requests[index])
+                outcomes.withLock { $0[index] = outcome }
+            }
+            let results = outcomes.withLock { (all: inout [DeliveryOutcome?]) -> [DeliveryOutcome?] in all }
+            #expect(results.allSatisfy { $0 == .delivered(status: 200) }, "\(results)")
+            let seen = try receiver.waitFor(count: requests.count)
+            #expect(seen.allSatisfy { $0.verified })
+            #expect(Set(seen.compactMap { $0.id }) == Set(requests.map { $0.id }))
         }
 
         @Test func aTamperedSignatureIsNotVerified() throws {

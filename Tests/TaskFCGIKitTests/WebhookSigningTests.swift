@@ -132,7 +132,10 @@ import Testing
         #expect(outcome(.response(status: 503, location: nil, body: Array("  busy,\r\n try\tlater ".utf8))) == .failed("HTTP 503: busy, try later"))
         #expect(outcome(.response(status: 302, location: "http://x/elsewhere", body: [])) == .failed("HTTP 302: redirect to http://x/elsewhere not followed"))
         #expect(outcome(.timedOut(whileConnecting: false)) == .failed("timed out after 1.5 s"))
-        #expect(outcome(.timedOut(whileConnecting: true)) == .failed("could not connect within 5 s"))
+        // The connect timeout can be no longer than the whole.
+        #expect(outcome(.timedOut(whileConnecting: true)) == .failed("could not connect within 1.5 s"))
+        #expect(WebhookClient(allowPrivateNetworks: false, connectTimeout: .seconds(2)).outcome(of: .timedOut(whileConnecting: true), host: "x")
+            == .failed("could not connect within 2 s"))
         #expect(outcome(.connectionRefused) == .failed("connection refused"))
         #expect(outcome(.unresolvedHost) == .failed("cannot resolve host hooks.example"))
         let refused = outcome(.privateAddress(try #require(IPAddress("127.0.0.1")), kind: "loopback"))

@@ -5,12 +5,17 @@ import Glibc
 /// (so any thread may run one), redirects not followed, certificates verified, http and https
 /// only, no proxy from the environment, and every address curl connects to checked first.
 struct CurlPost {
+    /// Where to POST, as given to curl.
     let url: String
     /// Header lines, `name: value`.
     let headers: [String]
+    /// Sent as is.
     let body: [UInt8]
+    /// Bounds DNS, TCP and TLS together.
     let connectTimeout: Interval
+    /// Bounds the whole transfer.
     let totalTimeout: Interval
+    /// Whether the open-socket check lets private addresses through.
     let allowPrivateNetworks: Bool
     /// How much of the response body is kept (the rest is read and dropped).
     let responseLimit: Int
@@ -21,8 +26,11 @@ struct CurlPost {
         case response(status: Int, location: String?, body: [UInt8])
         /// Every address the host had was private: nothing was sent.
         case privateAddress(IPAddress, kind: String)
+        /// A timeout fired, before or after the connection was made.
         case timedOut(whileConnecting: Bool)
+        /// The last connect was refused (ECONNREFUSED: nothing listens there).
         case connectionRefused
+        /// DNS had no address for the host.
         case unresolvedHost
         /// Anything else, in curl's words.
         case failed(String)

@@ -9,8 +9,10 @@ public struct WebhookRequest: Sendable {
     public var timestamp: Int64
     /// The JSON body, sent exactly as given (and signed as given).
     public var body: [UInt8]
+    /// The secret that signs it (`webhook-signature`).
     public var secret: WebhookSecret
 
+    /// A request with every field given.
     public init(url: String, id: String, timestamp: Int64, body: [UInt8], secret: WebhookSecret) {
         (self.url, self.id, self.timestamp, self.body, self.secret) = (url, id, timestamp, body, secret)
     }
@@ -42,6 +44,7 @@ public enum DeliveryOutcome: Equatable, Sendable, CustomStringConvertible {
 /// Private destinations are refused unless `allowPrivateNetworks`, checked on every address curl
 /// connects to. Holds no handle between calls, so one client serves any number of threads.
 public struct WebhookClient: Sendable {
+    /// Whether loopback, LAN, link-local and other non-public addresses may be reached.
     public let allowPrivateNetworks: Bool
     /// How long connecting (DNS, TCP, TLS) may take.
     public let connectTimeout: Interval
@@ -53,6 +56,7 @@ public struct WebhookClient: Sendable {
     /// How much of it the message shows.
     static let messageLimit = 256
 
+    /// A client; the timeouts bound each attempt.
     public init(allowPrivateNetworks: Bool, connectTimeout: Interval = .seconds(5), totalTimeout: Interval = .seconds(15)) {
         (self.allowPrivateNetworks, self.connectTimeout, self.totalTimeout) = (allowPrivateNetworks, connectTimeout, totalTimeout)
     }
@@ -98,7 +102,7 @@ public struct WebhookClient: Sendable {
         case .privateAddress(let address, let kind):
             return .refused(Self.privateMessage(host: host, address: address, kind: kind))
         case .timedOut(let whileConnecting):
-            return .failed(whileConnecting ? "could not connect within \(Self.seconds(connectTimeout))"
+            return .failed(whileConnecting ? "could not connect within \(Self.seconds(min(connectTimeout, totalTimeout)))"
                                            : "timed out after \(Self.seconds(totalTimeout))")
         case .connectionRefused:
             return .failed("connection refused")

@@ -61,6 +61,7 @@ public struct WebhookSecretError: Error, Equatable, Sendable, CustomStringConver
     /// What is wrong, in words a person can act on.
     public let message: String
 
+    /// An error saying `message`.
     init(_ message: String) { self.message = message }
 
     public var description: String { message }

@@ -57,6 +57,7 @@ public struct WebhookURLError: Error, Equatable, Sendable, CustomStringConvertib
     /// What is wrong, in words a person can act on.
     public let message: String
 
+    /// An error saying `message`.
     init(_ message: String) { self.message = message }
 
     public var description: String { message }

@@ -50,6 +50,7 @@ final class WebhookReceiver: @unchecked Sendable {
 
     /// A URL on the receiver; `/hooks` unless told.
     func url(path: String = "/hooks") -> String { "\(tls ? "https" : "http")://127.0.0.1:\(port)\(path)" }
+    /// `http://127.0.0.1:<port>/hooks` (https with `tls`).
     var url: String { url() }
 
     /// The script, from the checkout.
