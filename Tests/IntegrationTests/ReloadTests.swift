@@ -19,7 +19,7 @@ extension IntegrationTests {
             worker.send(SIGHUP)
             #expect(waitUntil(5) { box.log.contains("[main] reloaded ") }, "\(box.logTail())")
             let line = box.logLines.first { $0.contains("[main] reloaded ") } ?? ""
-            #expect(line.contains("logLevel info → debug; purgeCompletedTasks: cron @daily → cron 0 3 * * *; purgeCompletedTasks: retain 30d → 7d"), "\(line)")
+            #expect(line.contains("logLevel info → debug; purgeCompletedTasks: cron @daily → cron 0 3 * * *; purgeCompletedTasks: retain default → 7d"), "\(line)")
             #expect(box.log.contains("[main] reload: threads changed in the file; it takes effect at the next restart"))
             // The new schedule is written as at start, by the lease holder.
             let written = try waitUntil(5) {

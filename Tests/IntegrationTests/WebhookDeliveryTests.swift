@@ -46,7 +46,9 @@ struct WebhookDeliveryTests {
         let seen = try receiver.waitFor(count: 2, timeout: 15)
         #expect(try stack.http.request("DELETE", "/api/tasks/\(id)").status == 204)
         let all = try receiver.waitFor(count: 3, timeout: 15)
-        #expect(all.map(\.type) == ["task.created", "task.completed", "task.deleted"], "\(seen.map(\.type))\n\(stack.diagnostics)")
+        // Two queue threads deliver at once: no order is promised between the first two.
+        #expect(Set(seen.compactMap(\.type)) == ["task.created", "task.completed"], "\(seen.map(\.type))\n\(stack.diagnostics)")
+        #expect(all.last?.type == "task.deleted")
         for delivery in all {
             #expect(delivery.verified, "\(delivery.error ?? "")")
             #expect(delivery.signature == delivery.expectedSignature)
@@ -55,7 +57,8 @@ struct WebhookDeliveryTests {
             #expect(data?["id"] as? Int == Int(id) && data?["title"] as? String == "Notify <me> & \"them\"")
         }
         #expect(Set(all.compactMap(\.id)).count == 3, "each event has its own webhook-id")
-        #expect((Self.body(all[1])["data"] as? [String: Any])?["status"] as? String == "completed")
+        let completed = try #require(all.first { $0.type == "task.completed" })
+        #expect((Self.body(completed)["data"] as? [String: Any])?["status"] as? String == "completed")
         // Queued, delivered and counted.
         #expect(waitUntil(5) { (try? Self.count(Self.queue(stack), "completed")) == 3 })
         let metrics = try stack.http.get("/metrics").body

@@ -23,6 +23,11 @@ private func configError(_ text: String, label: String = #function) throws -> Co
     return error
 }
 
+/// The purge job's `retain`, as the job decoded it from its own section.
+private func purgeRetain(_ config: Config) -> Interval? {
+    (JobRegistry.jobs(for: config).first { $0.job.name == "purgeCompletedTasks" }?.job as? PurgeCompletedTasks)?.retain
+}
+
 /// A minimal valid config with `extra` members added to the top-level object.
 private func config(_ extra: String = "") -> String {
     """
@@ -240,7 +245,7 @@ private func config(_ extra: String = "") -> String {
         #expect(config.busyTimeout == .seconds(5))
         #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.minutes(5))))
         #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: true, trigger: .cron(try CronExpression(parsing: "@daily"))))
-        #expect(config.purgeRetain == .days(30))
+        #expect(purgeRetain(config) == .days(30))
         #expect(config.jobHistory == 1000)
         #expect(config.listen == .inherited)
     }
@@ -265,9 +270,11 @@ private func config(_ extra: String = "") -> String {
         #expect(config.maxBodyBytes == 4096)
         #expect(config.busyTimeout == .milliseconds(250))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 9000))
-        #expect(config.jobs["completeDueTasks"] == JobSettings(enabled: true, trigger: .every(.seconds(30))))
-        #expect(config.jobs["purgeCompletedTasks"] == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip))
-        #expect(config.purgeRetain == .days(7))
+        // The section as written rides along for the job's own keys.
+        let complete = config.jobs["completeDueTasks"], purge = config.jobs["purgeCompletedTasks"]
+        #expect(complete == JobSettings(enabled: true, trigger: .every(.seconds(30)), options: complete?.options))
+        #expect(purge == JobSettings(enabled: false, trigger: .every(.hours(1)), misfire: .skip, options: purge?.options))
+        #expect(purgeRetain(config) == .days(7))
     }
 
     @Test func timeoutsAreReadWithDocumentedDefaults() throws {

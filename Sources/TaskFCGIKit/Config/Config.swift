@@ -27,6 +27,8 @@ public struct JobSettings: Equatable, Sendable {
     public var misfire: MisfirePolicy = .once
     /// `timeout`: its run's time limit; nil: the job's default.
     public var timeout: Interval? = nil
+    /// The whole `jobs.NAME` section as written, for the job's own keys (`JobOptions`).
+    var options: JSONValue? = nil
 }
 
 /// The whole configuration: one file read by both halves of the worker.
@@ -58,8 +60,6 @@ public struct Config: Sendable {
     public var busyTimeout: Interval
     /// Each known job's settings, by name (`JobRegistry.known`).
     public var jobs: [String: JobSettings]
-    /// How long completed tasks are kept before the purge job deletes them.
-    public var purgeRetain: Interval
     /// How long the job lease lasts without renewal: a stand-by takes over this soon after the
     /// holder dies.
     public var leaseTTL: Interval
@@ -141,9 +141,6 @@ extension Config {
         for job in JobRegistry.known {
             settings[job.name] = try jobSettings(jobs, job.name, default: job.defaultTrigger, extra: job.extraKeys)
         }
-        let retain = try jobs?.object("purgeCompletedTasks", allowed: jobKeys + ["retain"])?
-            .interval("retain") ?? .days(30)
-
         let listen = try root.string("listen").map { try listenAddress($0, folder: folder, root: root) } ?? .inherited
         let trusted = try trustedProxies(root, listen: listen)
         var config = Config(
@@ -161,7 +158,6 @@ extension Config {
             maxBodyBytes: try root.integer("maxBodyBytes", in: 1024...(1 << 30)) ?? (1 << 20),
             busyTimeout: try root.interval("busyTimeout") ?? .seconds(5),
             jobs: settings,
-            purgeRetain: retain,
             leaseTTL: try jobs?.interval("leaseTTL") ?? .seconds(15),
             jobHistory: try jobs?.integer("history", in: 1...Int(Int32.max)) ?? JobRunner.defaultHistory,
             stopTimeout: try stopTimeout(root),
@@ -172,6 +168,8 @@ extension Config {
         config.queue = try queueSettings(root)
         for section in QueueRegistry.sections { config.sections[section] = root.fields[section] }
         try QueueRegistry.validate(config)
+        // Each job decodes its own keys: a bad one stops the load here, named.
+        for definition in JobRegistry.known { _ = try definition.job(for: config) }
         return config
     }
 
@@ -193,6 +191,7 @@ extension Config {
         guard let job = try jobs?.object(name, allowed: jobKeys + extra) else {
             return JobSettings(enabled: true, trigger: trigger)
         }
+        let options = jobs?.fields[name]
         let interval = try job.interval("interval")
         let cron = try job.string("cron").map { text in
             do { return try CronExpression(parsing: text) } catch { throw job.error("cron", "\(error)") }
@@ -212,7 +211,7 @@ extension Config {
         }
         return JobSettings(enabled: try job.bool("enabled") ?? true,
                            trigger: interval.map(JobTrigger.every) ?? cron.map(JobTrigger.cron) ?? trigger, misfire: misfire,
-                           timeout: timeout)
+                           timeout: timeout, options: options)
     }
 
     private static func listenAddress(_ text: String, folder: String, root: ConfigReader) throws -> ListenAddress {

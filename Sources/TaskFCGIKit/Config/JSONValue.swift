@@ -20,6 +20,19 @@ enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The value as a log line shows it: a string as written, anything else as compact JSON-ish text.
+    var shown: String {
+        switch self {
+        case .string(let text): return text
+        case .integer(let number): return String(number)
+        case .number(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        case .null: return "null"
+        case .array(let items): return "[" + items.map(\.shown).joined(separator: ", ") + "]"
+        case .object(let fields): return "{" + fields.keys.sorted().map { "\($0): \(fields[$0]!.shown)" }.joined(separator: ", ") + "}"
+        }
+    }
+
     /// Parses JSON5 (comments, trailing commas, unquoted keys); errors carry line and column.
     static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSON5Reader.parse(bytes)

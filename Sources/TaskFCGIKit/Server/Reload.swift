@@ -34,6 +34,22 @@ enum Reload {
         return keys
     }
 
+    /// The jobs' own keys that changed (`purgeCompletedTasks: retain 30d → 7d`); a job takes them
+    /// when `JobRegistry.jobs(for:)` makes it again.
+    static func optionChanges(_ running: Config, _ new: Config) -> [String] {
+        JobRegistry.known.flatMap { definition in
+            definition.extraKeys.compactMap { key -> String? in
+                func value(_ config: Config) -> JSONValue? {
+                    if case .object(let fields)? = config.jobs[definition.name]?.options { return fields[key] }
+                    return nil
+                }
+                let (before, after) = (value(running), value(new))
+                guard before != after else { return nil }
+                return "\(definition.name): \(key) \(before?.shown ?? "default") → \(after?.shown ?? "default")"
+            }
+        }
+    }
+
     /// Reads `running.file` again and applies what it can; returns the config now in force.
     static func apply(_ running: Config, log: Log, runner: JobRunner) -> Config {
         let new: Config
@@ -50,10 +66,10 @@ enum Reload {
             applied.logLevel = new.logLevel
         }
         let changes = runner.reload(JobRegistry.jobs(for: new)) ?? []
-        (applied.jobs, applied.purgeRetain) = (new.jobs, new.purgeRetain)
+        applied.jobs = new.jobs
         var said = changes
         if new.logLevel != running.logLevel { said.insert("logLevel \(running.logLevel.name) → \(new.logLevel.name)", at: 0) }
-        if new.purgeRetain != running.purgeRetain { said.append("purgeCompletedTasks: retain \(running.purgeRetain) → \(new.purgeRetain)") }
+        said += optionChanges(running, new)
         log.info("main", "reloaded \(running.file): " + (said.isEmpty ? "no job or log level setting changed" : said.joined(separator: "; ")))
         return applied
     }
