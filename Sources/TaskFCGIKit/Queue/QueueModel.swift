@@ -33,6 +33,16 @@ public struct NewQueueJob: Sendable, Equatable {
     }
 }
 
+extension NewQueueJob {
+    /// Queues this job on `db` — a request's write or a job's `batch` — so it commits with the
+    /// caller's transaction or not at all (the outbox pattern). Returns its id, or nil when a
+    /// live job holds its unique key. The queue threads of this process notice the commit within
+    /// their watch interval; other workers' at once on PostgreSQL (NOTIFY), within 250 ms on SQLite.
+    public func enqueue(on db: any SQLExecutor, now: Instant) throws -> Int64? {
+        try QueueSQL.enqueue(db, self, now: now)
+    }
+}
+
 /// A job a worker has claimed: what its kind needs to work it, and the token that fences its result.
 public struct ClaimedJob: Sendable, Equatable {
     public let id: Int64

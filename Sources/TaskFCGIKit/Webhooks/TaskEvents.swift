@@ -29,7 +29,7 @@ public final class TaskEvents: Sendable {
             let delivery = WebhookDelivery.Args(url: endpoint.url, id: Self.messageID(),
                                                 body: Self.body(type, task, now: now))
             let job = NewQueueJob(kind: WebhookDelivery.kindName, args: delivery.json, maxAttempts: maxAttempts)
-            if try QueueSQL.enqueue(db, job, now: now) != nil { queued += 1 }
+            if try job.enqueue(on: db, now: now) != nil { queued += 1 }
         }
         return queued
     }
