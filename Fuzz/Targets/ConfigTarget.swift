@@ -48,7 +48,9 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     fuzzCheck(config.logPath == "-" || config.logPath.hasPrefix("/"), "relative logPath \(config.logPath) for \(context)")
     fuzzCheck((1...512).contains(config.threads), "threads \(config.threads) for \(context)")
     fuzzCheck((1024...(1 << 30)).contains(config.maxBodyBytes), "maxBodyBytes \(config.maxBodyBytes) for \(context)")
-    for (name, interval) in [("busyTimeout", config.busyTimeout), ("retain", config.purgeRetain), ("leaseTTL", config.leaseTTL)] {
+    let retain = (JobRegistry.jobs(for: config).first { $0.job.name == "purgeCompletedTasks" }?.job as? PurgeCompletedTasks)?.retain
+    fuzzCheck(retain != nil, "the purge job is made for \(context)")
+    for (name, interval) in [("busyTimeout", config.busyTimeout), ("retain", retain ?? .seconds(1)), ("leaseTTL", config.leaseTTL)] {
         fuzzCheck(interval.milliseconds > 0, "\(name) \(interval.milliseconds) ms for \(context)")
     }
     fuzzCheck(Set(config.jobs.keys) == Set(JobRegistry.known.map(\.name)), "jobs \(config.jobs.keys) for \(context)")
