@@ -59,22 +59,25 @@ extension CronTests {
         }
     }
 
-    @Test func nextSlotIsFast() throws {
+    /// 100 slots of each expression, far into the future for the rare ones (29 February on a
+    /// Sunday reaches past 4000). Prints the cost per call (about 20 µs in a debug build here); a
+    /// speed figure, not a pass mark: a busy machine must not fail it.
+    @Test func nextSlotWalksFarAhead() throws {
         let zone = Self.berlin
         var calls = 0
         let started = monotonicMicroseconds()
         for text in ["* * * * *", "0 0 29 2 *", "0 0 29 2 */7", "45 1 1,15 * sun", "*/15 2 * * *", "0 9 * * mon-fri"] {
             let cron = try CronExpression(parsing: text)
-            var from = utc(2027, 1, 1)
+            var from = utc(2027, 1, 1), slots = 0
             for _ in 0..<100 {
                 calls += 1
                 guard let next = cron.nextSlot(after: from, in: zone) else { break }
-                from = next
+                #expect(next > from)
+                (from, slots) = (next, slots + 1)
             }
+            #expect(slots == 100, "\(text): \(slots) slots")
         }
-        let average = (monotonicMicroseconds() - started) / Int64(calls)
-        // About 20 µs in a debug build here; the bound leaves room for a busy CI machine.
-        #expect(average < 500, "\(average) µs per call")
+        print("[cron] nextSlot: \((monotonicMicroseconds() - started) / Int64(calls)) µs per call over \(calls) calls")
     }
 
     /// The first instant at which `zone`'s wall clock reads `civil`: a unique time or the earlier of two.
