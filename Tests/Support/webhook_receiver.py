@@ -121,6 +121,9 @@ def main():
     # may leave it (the spawning thread's signal mask is inherited).
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    # socketserver's listen backlog of 5 overflows when 8 queue threads connect at once: the
+    # kernel drops the extra SYNs and the client retries after a second.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     server.daemon_threads = True
     if options.tls_cert:

@@ -19,7 +19,7 @@ extension QueueStore {
         try write { db in try QueueSQL.enqueue(db, job, now: now) }
     }
 
-    public func nextRunAt(kinds: [String]) throws -> Instant? { try QueueSQL.nextRunAt(reader, kinds: kinds) }
+    public func nextRunAt(kinds: [String]) throws -> Instant? { try QueueSQL.nextRunAt(reader, dialect, kinds: kinds) }
 
     public func claim(kinds: [String], token: String, now: Instant, until: Instant) throws -> ClaimedJob? {
         let dialect = self.dialect
