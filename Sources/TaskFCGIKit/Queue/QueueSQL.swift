@@ -127,8 +127,8 @@ enum QueueSQL {
     }
 
     /// Waiting jobs in the order they will run.
-    static func upcoming(_ db: any SQLExecutor, limit: Int) throws -> [QueuedJob] {
-        try db.query("SELECT \(columns) FROM queue_jobs WHERE state IN (\(waiting)) ORDER BY run_at, id LIMIT ?1",
+    static func upcoming(_ db: any SQLExecutor, _ dialect: SQLDialect, limit: Int) throws -> [QueuedJob] {
+        try db.query("SELECT \(columns) FROM queue_jobs\(waitingIndex(dialect)) WHERE state IN (\(waiting)) ORDER BY run_at, id LIMIT ?1",
                      .int(Int64(limit))).compactMap(job)
     }
 

@@ -42,7 +42,7 @@ extension QueueStore {
 
     public func counts() throws -> QueueCounts { try QueueSQL.counts(reader) }
     public func list(states: [QueueState], limit: Int) throws -> [QueuedJob] { try QueueSQL.list(reader, states: states, limit: limit) }
-    public func upcoming(limit: Int) throws -> [QueuedJob] { try QueueSQL.upcoming(reader, limit: limit) }
+    public func upcoming(limit: Int) throws -> [QueuedJob] { try QueueSQL.upcoming(reader, dialect, limit: limit) }
     public func job(id: Int64) throws -> QueuedJob? { try QueueSQL.job(reader, id: id) }
     public func retry(id: Int64, now: Instant) throws -> Bool { try write { db in try QueueSQL.retry(db, id: id, now: now) } }
     public func discard(id: Int64, now: Instant) throws -> Bool { try write { db in try QueueSQL.discard(db, id: id, now: now) } }

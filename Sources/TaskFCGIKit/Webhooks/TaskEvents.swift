@@ -46,10 +46,22 @@ public final class TaskEvents: Sendable {
         return json.object
     }
 
-    /// `msg_` and 24 random base-62 characters: the `webhook-id`, the same on every retry.
+    /// `msg_` and 24 base-62 characters from 192 random bits: the `webhook-id`, the same on every
+    /// retry. Three draws from the system's generator (each a system call), eight characters each:
+    /// a sweep queues one id per completed task and endpoint.
     static func messageID() -> String {
-        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
         var random = SystemRandomNumberGenerator()
-        return "msg_" + String((0..<24).map { _ in alphabet[Int(random.next(upperBound: UInt64(alphabet.count)))] })
+        var id = "msg_"
+        id.reserveCapacity(28)
+        for _ in 0..<3 {
+            var bits = random.next()
+            for _ in 0..<8 {
+                id.unicodeScalars.append(base62[Int(bits % 62)])
+                bits /= 62
+            }
+        }
+        return id
     }
+
+    private static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".unicodeScalars)
 }
