@@ -94,6 +94,7 @@ public final class JobQueue: Sendable {
         let names = kindNames
         var nextDue: Instant? = nil
         var mustLook = true, seen: Int64 = 0, lastLook = Instant(milliseconds: 0), lastHousekeeping = Instant(milliseconds: 0)
+        var failingSince: Instant?
         while !isStopping {
             let now = clock.now()
             do {
@@ -106,6 +107,10 @@ public final class JobQueue: Sendable {
                 if mustLook || nextDue.map({ $0 <= now }) == true || now.since(lastLook) >= .seconds(5) {
                     (mustLook, lastLook) = (false, now)
                     nextDue = try store.nextRunAt(kinds: names)
+                    if let since = failingSince {
+                        log.info("queue", "queue thread \(index) reads the queue again after \(now.since(since))")
+                        failingSince = nil
+                    }
                     if let due = nextDue, due <= now,
                        let job = try store.claim(kinds: names, token: nextToken(), now: now, until: now.adding(claimLength)) {
                         work(job, store)
@@ -114,7 +119,11 @@ public final class JobQueue: Sendable {
                     }
                 }
             } catch {
-                log.warning("queue", "the queue thread could not read or claim jobs: \(error)")
+                // Once per outage, not once a second (the database may be down for a while).
+                if failingSince == nil {
+                    log.warning("queue", "queue thread \(index) cannot read or claim jobs: \(error); trying again every second")
+                    failingSince = now
+                }
                 mustLook = true
                 sleepWoken(seen: &seen, for: .seconds(1))
                 continue
