@@ -26,16 +26,6 @@ import Testing
         }
     }
 
-    /// Polls `body` until it is true or 10 s pass.
-    private func eventually(_ body: () throws -> Bool) throws -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if try body() { return true }
-            usleep(10_000)
-        }
-        return try body()
-    }
-
     @Test(arguments: Backend.all) func aFlakyJobIsRetriedWithBackoffUntilItSucceeds(_ backend: Backend) throws {
         let temp = try TempStore(backend)
         let kind = Flaky(failures: 3)
@@ -45,7 +35,7 @@ import Testing
         defer { _ = queue.stop(timeout: 5) }
         let id = try #require(try temp.jobs.queue.enqueue(NewQueueJob(kind: "flaky", args: "{}", maxAttempts: 5), now: SystemClock().now()))
         queue.notify()
-        #expect(try eventually { try temp.jobs.queue.job(id: id)?.state == .completed })
+        #expect(try poll(deadline: 10) { try temp.jobs.queue.job(id: id)?.state == .completed })
         let job = try #require(try temp.jobs.queue.job(id: id))
         #expect(job.attempt == 4 && job.errors.map(\.message) == ["failure 1", "failure 2", "failure 3"])
     }
@@ -59,11 +49,11 @@ import Testing
         let store = temp.jobs.queue
         let id = try #require(try store.enqueue(NewQueueJob(kind: "flaky", args: "{}", maxAttempts: 2), now: SystemClock().now()))
         queue.notify()
-        #expect(try eventually { try store.job(id: id)?.state == .discarded })
+        #expect(try poll(deadline: 10) { try store.job(id: id)?.state == .discarded })
         #expect(try store.job(id: id)?.attempt == 2)
         #expect(try store.retry(id: id, now: SystemClock().now()))
         queue.notify()
-        #expect(try eventually { try store.job(id: id)?.state == .completed })
+        #expect(try poll(deadline: 10) { try store.job(id: id)?.state == .completed })
         #expect(try store.job(id: id)?.attempt == 3)
     }
 
@@ -78,7 +68,7 @@ import Testing
         let queue = try queue(temp, Flaky(failures: 0), log: try Log(path: "-", level: .error))
         queue.start()
         defer { _ = queue.stop(timeout: 5) }
-        #expect(try eventually { try store.job(id: id)?.state == .completed })
+        #expect(try poll(deadline: 10) { try store.job(id: id)?.state == .completed })
         let job = try #require(try store.job(id: id))
         #expect(job.attempt == 2 && job.errors.first?.message == "rescued: the worker that claimed it exited")
     }

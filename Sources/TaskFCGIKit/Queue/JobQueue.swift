@@ -8,8 +8,8 @@ import Synchronization
 /// again when another connection or host changed the queue (`QueueStore.changedElsewhere`).
 ///
 /// The lease holder's first queue thread is also the rescuer: a running job whose claim has
-/// outlived its kind's timeout plus `rescueGrace`, or whose worker process on this machine no
-/// longer exists, is made retryable (or discarded after its last attempt), and its old claim can
+/// outlived the claim time (the longest kind's timeout) plus `rescueGrace`, or whose worker
+/// process on this machine no longer exists, is made retryable (or discarded after its last attempt), and its old claim can
 /// never record a result. It also prunes finished jobs older than `retain`.
 public final class JobQueue: Sendable {
     public struct Settings: Sendable, Equatable {
@@ -191,10 +191,9 @@ public final class JobQueue: Sendable {
     /// The rescuer's rounds: claims whose worker died or overran go back to the queue, finished
     /// jobs past `retain` go away.
     private func housekeeping(_ store: any QueueStore, now: Instant) throws {
-        let grace = Interval(milliseconds: settings.rescueGrace.milliseconds)
         for claim in try store.claims() {
             let reason: String
-            if claim.until.adding(grace) < now {
+            if claim.until.adding(settings.rescueGrace) < now {
                 reason = "rescued: the attempt ran past its timeout"
             } else if Self.claimedByGoneProcess(claim.token, ours: claimPrefix) {
                 reason = "rescued: the worker that claimed it exited"
@@ -205,7 +204,7 @@ public final class JobQueue: Sendable {
                 notify()
             }
         }
-        if now.since(lastPrune.load(ordering: .relaxed).instant) >= .minutes(1) {
+        if now.milliseconds - lastPrune.load(ordering: .relaxed) >= Interval.minutes(1).milliseconds {
             lastPrune.store(now.milliseconds, ordering: .relaxed)
             let cutoff = now.adding(Interval(milliseconds: -settings.retain.milliseconds))
             var pruned = 0
@@ -217,6 +216,7 @@ public final class JobQueue: Sendable {
             if pruned > 0 { log.info("queue", "pruned \(pruned) finished jobs older than \(settings.retain)") }
         }
     }
+    /// When the rescuer last pruned (Unix ms).
     private let lastPrune = Atomic<Int64>(0)
 
     /// True for a claim made by a process of this machine and pid namespace that no longer exists
@@ -240,8 +240,4 @@ public final class JobQueue: Sendable {
         }
         return nil
     }
-}
-
-private extension Int64 {
-    var instant: Instant { Instant(milliseconds: self) }
 }

@@ -58,13 +58,14 @@ public enum Worker {
         let log = environment.log
         let config = environment.config
         let clock = SystemClock()
-        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name), queueKinds: QueueRegistry.kinds(for: config).map(\.name)) : nil
+        let kinds = QueueRegistry.kinds(for: config)
+        let metrics = config.metrics ? Metrics(jobs: JobRegistry.known.map(\.name), queueKinds: kinds.map(\.name)) : nil
         let runner = JobRunner(jobs: JobRegistry.jobs(for: config), log: log, clock: clock, zone: config.zone,
                                maxWait: environment.storage.watchInterval, leaseTTL: config.leaseTTL, metrics: metrics?.jobs,
                                history: config.jobHistory) {
             try environment.openStores()
         }
-        let queue = JobQueue(kinds: QueueRegistry.kinds(for: config), settings: config.queue, log: log, clock: clock,
+        let queue = JobQueue(kinds: kinds, settings: config.queue, log: log, clock: clock,
                              watchInterval: environment.storage.watchInterval, metrics: metrics?.queue,
                              isRescuer: { runner.status.holdsLease }) {
             try environment.openStores().1.queue
